@@ -98,7 +98,7 @@ class Labels(tuple[tuple[str, str], ...]):
         return name + "{" + ", ".join(parts) + "}"
 
     def __repr__(self) -> str:
-        return f"Labels({str(self)})"
+        return f"Labels({self!s})"
 
 
 def quote(s: str) -> str:

@@ -51,7 +51,9 @@ def translate(pattern: str) -> str:
         c = pattern[i]
         if c == "\\":
             if i + 1 >= n:
-                raise RegexError(f"error parsing regexp: trailing backslash at end of expression: `{pattern}`")
+                raise RegexError(
+                    f"error parsing regexp: trailing backslash at end of expression: `{pattern}`"
+                )
             d = pattern[i + 1]
             if d in _PERL_CLASSES:
                 out.append("[" + _PERL_CLASSES[d] + "]")
@@ -102,7 +104,10 @@ def translate(pattern: str) -> str:
                     out.append("(?P<")
                     i += 3
                     continue
-                raise RegexError(f"error parsing regexp: invalid or unsupported Perl syntax: `{pattern[i:i + 3]}`")
+                raise RegexError(
+                    "error parsing regexp: invalid or unsupported Perl syntax: "
+                    f"`{pattern[i : i + 3]}`"
+                )
             depth_extra.append(0)
             out.append("(")
             i += 1
@@ -148,7 +153,9 @@ def _translate_class(pattern: str, start: int) -> tuple[int, str]:
                 negate = name.startswith("^")
                 cls = _POSIX_CLASSES.get(name.lstrip("^"))
                 if cls is None:
-                    raise RegexError(f"error parsing regexp: invalid character class range: `[:{name}:]`")
+                    raise RegexError(
+                        f"error parsing regexp: invalid character class range: `[:{name}:]`"
+                    )
                 if negate:
                     raise RegexError(f"unsupported negated POSIX class in regexp: `[:{name}:]`")
                 out.append(cls)

@@ -63,8 +63,10 @@ class QueryLimitError(PromQLError):
 
 
 class TooManySamplesError(QueryLimitError):
-    def __init__(self, message: str = "query processing would load too many samples into memory in query execution") -> None:
-        super().__init__(message)
+    def __init__(self) -> None:
+        super().__init__(
+            "query processing would load too many samples into memory in query execution"
+        )
 
 
 class QueryTimeoutError(QueryLimitError):

@@ -35,10 +35,6 @@ class PositionRange:
 _NO_POS = PositionRange(0, 0)
 
 
-def _pos() -> PositionRange:
-    return field(default=_NO_POS, compare=False, kw_only=True)  # type: ignore[no-any-return]
-
-
 class Expr:
     """Base of every node. ``type`` is the PromQL value type the node yields."""
 
@@ -55,7 +51,7 @@ class NumberLiteral(Expr):
     value: float
     #: written as a duration (``5m``): printed back as one; not part of equality
     duration: bool = field(default=False, compare=False)
-    pos: PositionRange = _pos()
+    pos: PositionRange = field(default=_NO_POS, compare=False, kw_only=True)
 
     @property
     def type(self) -> ValueType:
@@ -65,7 +61,7 @@ class NumberLiteral(Expr):
 @dataclass(frozen=True, slots=True)
 class StringLiteral(Expr):
     value: str
-    pos: PositionRange = _pos()
+    pos: PositionRange = field(default=_NO_POS, compare=False, kw_only=True)
 
     @property
     def type(self) -> ValueType:
@@ -96,7 +92,7 @@ class VectorSelector(Expr):
     at: AtModifier | None = None
     anchored: bool = False
     smoothed: bool = False
-    pos: PositionRange = _pos()
+    pos: PositionRange = field(default=_NO_POS, compare=False, kw_only=True)
 
     @property
     def type(self) -> ValueType:
@@ -109,7 +105,7 @@ class MatrixSelector(Expr):
 
     vector: VectorSelector
     range: Expr
-    pos: PositionRange = _pos()
+    pos: PositionRange = field(default=_NO_POS, compare=False, kw_only=True)
 
     @property
     def type(self) -> ValueType:
@@ -126,7 +122,7 @@ class SubqueryExpr(Expr):
     step: Expr | None = None
     offset: Expr | None = None
     at: AtModifier | None = None
-    pos: PositionRange = _pos()
+    pos: PositionRange = field(default=_NO_POS, compare=False, kw_only=True)
 
     @property
     def type(self) -> ValueType:
@@ -137,7 +133,7 @@ class SubqueryExpr(Expr):
 class Call(Expr):
     func: str
     args: tuple[Expr, ...]
-    pos: PositionRange = _pos()
+    pos: PositionRange = field(default=_NO_POS, compare=False, kw_only=True)
 
     @property
     def type(self) -> ValueType:
@@ -156,7 +152,7 @@ class AggregateExpr(Expr):
     param: Expr | None = None
     grouping: tuple[str, ...] = ()
     without: bool = False
-    pos: PositionRange = _pos()
+    pos: PositionRange = field(default=_NO_POS, compare=False, kw_only=True)
 
     @property
     def type(self) -> ValueType:
@@ -198,7 +194,7 @@ class BinaryExpr(Expr):
     matching: VectorMatching | None = None
     fill_left: float | None = None
     fill_right: float | None = None
-    pos: PositionRange = _pos()
+    pos: PositionRange = field(default=_NO_POS, compare=False, kw_only=True)
 
     @property
     def type(self) -> ValueType:
@@ -211,7 +207,7 @@ class BinaryExpr(Expr):
 class UnaryExpr(Expr):
     op: str  # "-" or "+"
     expr: Expr
-    pos: PositionRange = _pos()
+    pos: PositionRange = field(default=_NO_POS, compare=False, kw_only=True)
 
     @property
     def type(self) -> ValueType:
@@ -221,7 +217,7 @@ class UnaryExpr(Expr):
 @dataclass(frozen=True, slots=True)
 class ParenExpr(Expr):
     expr: Expr
-    pos: PositionRange = _pos()
+    pos: PositionRange = field(default=_NO_POS, compare=False, kw_only=True)
 
     @property
     def type(self) -> ValueType:
