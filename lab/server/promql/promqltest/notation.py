@@ -1,0 +1,239 @@
+"""The value notation of promqltest scripts: series descriptors and expanding values.
+
+``http_requests{job="api"}  0+10x3 _ stale 5`` is a series descriptor (a
+selector with equality matchers only) followed by values: ``0+10x3`` expands to
+0 10 20 30 (repeated addition, as upstream, so float rounding matches), ``_`` is
+an empty position, ``_x3`` three of them, ``stale`` the staleness marker.
+Native histograms (``{{...}}``) are recognised but not modelled: their
+positions are reported so the caller can mark the series as histogram data.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+from lab.model.labels import METRIC_NAME, Labels
+from lab.model.value import STALE_NAN
+
+
+class NotationError(ValueError):
+    """A malformed line in a test script."""
+
+
+_NUM = r"(?:[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|[+-]?(?i:inf)|(?i:nan))"
+_UNSIGNED = r"(?:(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|(?i:inf)|(?i:nan))"
+_EXPAND = re.compile(rf"^({_NUM})(?:([+-])({_UNSIGNED}))?x(\d+)$")
+_NUMBER = re.compile(rf"^{_NUM}$")
+_DURATION = re.compile(
+    r"^(?:(\d+)y)?(?:(\d+)w)?(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?(?:(\d+)ms)?$"
+)
+_DURATION_MS = (365 * 86_400_000, 7 * 86_400_000, 86_400_000, 3_600_000, 60_000, 1000, 1)
+
+
+def parse_duration_ms(text: str) -> int:
+    """A Prometheus duration (``5m``, ``1h30m``, ``10s53ms``, ``0``) in ms."""
+    text = text.strip()
+    if text == "0":
+        return 0
+    m = _DURATION.match(text)
+    if not m or not text:
+        raise NotationError(f"not a valid duration string: {text!r}")
+    return sum(int(g) * mult for g, mult in zip(m.groups(), _DURATION_MS, strict=True) if g)
+
+
+def parse_number(text: str) -> float:
+    """A Go-style number: int (incl. hex) or float, incl. Inf/NaN."""
+    t = text.strip()
+    try:
+        return float(int(t, 0))
+    except ValueError:
+        pass
+    low = t.lower()
+    if low in ("inf", "+inf", "infinity", "+infinity"):
+        return float("inf")
+    if low in ("-inf", "-infinity"):
+        return float("-inf")
+    if low in ("nan", "+nan", "-nan"):
+        return float("nan")
+    if not _NUMBER.match(t):
+        raise NotationError(f"not a number: {text!r}")
+    return float(t)
+
+
+def is_number(text: str) -> bool:
+    try:
+        parse_number(text)
+    except NotationError:
+        return False
+    return True
+
+
+# -- series descriptors -------------------------------------------------------------------
+
+
+def _unquote(text: str, i: int) -> tuple[str, int]:
+    """Read a Go-quoted string starting at ``text[i]``; return (value, next index)."""
+    q = text[i]
+    j = i + 1
+    out: list[str] = []
+    if q == "`":
+        end = text.index("`", j)
+        return text[j:end], end + 1
+    while j < len(text):
+        c = text[j]
+        if c == q:
+            return "".join(out), j + 1
+        if c == "\\":
+            j += 1
+            e = text[j]
+            simple = {"n": "\n", "t": "\t", "r": "\r", "\\": "\\", '"': '"', "'": "'",
+                      "a": "\a", "b": "\b", "f": "\f", "v": "\v"}  # fmt: skip
+            if e in simple:
+                out.append(simple[e])
+                j += 1
+            elif e == "x":
+                out.append(chr(int(text[j + 1 : j + 3], 16)))
+                j += 3
+            elif e == "u":
+                out.append(chr(int(text[j + 1 : j + 5], 16)))
+                j += 5
+            elif e == "U":
+                out.append(chr(int(text[j + 1 : j + 9], 16)))
+                j += 9
+            elif e in "01234567":
+                out.append(chr(int(text[j : j + 3], 8)))
+                j += 3
+            else:
+                raise NotationError(f"unknown escape sequence \\{e}")
+            continue
+        out.append(c)
+        j += 1
+    raise NotationError("unterminated quoted string")
+
+
+_IDENT = re.compile(r"[A-Za-z_:][A-Za-z0-9_:.]*")
+
+
+def parse_series_descriptor(text: str) -> tuple[Labels, str]:
+    """Split ``name{l="v"} rest`` into the labels and the rest of the line."""
+    text = text.strip()
+    pairs: list[tuple[str, str]] = []
+    i = 0
+    m = _IDENT.match(text)
+    if m:
+        pairs.append((METRIC_NAME, m.group(0)))
+        i = m.end()
+    if i < len(text) and text[i] == "{":
+        i += 1
+        while True:
+            while i < len(text) and text[i] in " \t,":
+                i += 1
+            if i >= len(text):
+                raise NotationError("unterminated label set")
+            if text[i] == "}":
+                i += 1
+                break
+            if text[i] in "\"'`":
+                name, i = _unquote(text, i)
+            else:
+                nm = _IDENT.match(text, i)
+                if not nm:
+                    raise NotationError(f"unexpected character in label set: {text[i]!r}")
+                name, i = nm.group(0), nm.end()
+            while i < len(text) and text[i] in " \t":
+                i += 1
+            if i < len(text) and text[i] in ",}":
+                # a bare quoted name is a metric name: {"my.metric"}
+                pairs.append((METRIC_NAME, name))
+                continue
+            if not text.startswith("=", i) or text.startswith("=~", i):
+                raise NotationError("only equality matchers are allowed in series descriptors")
+            i += 1
+            while i < len(text) and text[i] in " \t":
+                i += 1
+            if i >= len(text) or text[i] not in "\"'`":
+                raise NotationError("expected a quoted label value")
+            value, i = _unquote(text, i)
+            pairs.append((name, value))
+    elif not m:
+        raise NotationError(f"invalid series descriptor: {text!r}")
+    return Labels.from_pairs(pairs), text[i:]
+
+
+# -- values ----------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class SeriesValues:
+    """Expanded values: ``None`` for ``_``; ``histograms`` lists the positions
+    that held native histograms (their value is None here)."""
+
+    values: list[float | None]
+    histograms: list[int]
+
+
+def _tokens(text: str) -> list[str]:
+    """Whitespace-separated tokens, keeping ``{{ ... }}`` (with spaces) whole."""
+    out: list[str] = []
+    i = 0
+    n = len(text)
+    while i < n:
+        if text[i].isspace():
+            i += 1
+            continue
+        j = i
+        while j < n and not text[j].isspace():
+            if text.startswith("{{", j):
+                end = text.find("}}", j)
+                if end < 0:
+                    raise NotationError("unterminated histogram")
+                j = end + 2
+            else:
+                j += 1
+        out.append(text[i:j])
+        i = j
+    return out
+
+
+def parse_values(text: str) -> SeriesValues:
+    values: list[float | None] = []
+    hist: list[int] = []
+    for tok in _tokens(text):
+        if tok.startswith("{{"):
+            count = 1
+            m = re.search(r"}}x(\d+)$", tok)
+            if m:
+                count = int(m.group(1)) + 1
+            for _ in range(count):
+                hist.append(len(values))
+                values.append(None)
+            continue
+        if tok == "_":
+            values.append(None)
+            continue
+        if tok.startswith("_x"):
+            values.extend([None] * int(tok[2:]))
+            continue
+        if tok == "stale":
+            values.append(STALE_NAN)
+            continue
+        m = _EXPAND.match(tok)
+        if m:
+            start = parse_number(m.group(1))
+            step = parse_number(m.group(3)) if m.group(3) else 0.0
+            if m.group(2) == "-":
+                step = -step
+            times = int(m.group(4))
+            seq = np.full(times + 1, step, dtype=np.float64)
+            seq[0] = start
+            # repeated addition, like upstream's loop (k += offset)
+            values.extend(float(v) for v in np.cumsum(seq))
+            continue
+        try:
+            values.append(parse_number(tok))
+        except NotationError:
+            values.append(parse_duration_ms(tok) / 1000.0)
+    return SeriesValues(values, hist)
