@@ -362,6 +362,31 @@ def _ts_first(f: _Flat) -> F64:
     return f.ts[f.lo].astype(np.float64) / 1000.0
 
 
+def _ts_of_extreme(f: _Flat, want_max: bool) -> F64:
+    """Timestamp of the last sample equal to the window's max (min); NaN values
+    are skipped unless the window holds nothing else (upstream's >= / <=)."""
+    ext = _max(f) if want_max else _min(f)
+    lo = f.lo.ravel()
+    n = f.n.ravel()
+    maxn = int(n.max()) if n.size else 0
+    k = np.arange(maxn)
+    idx = np.minimum(lo[:, None] + k[None, :], f.vals.size - 1)
+    valid = k[None, :] < n[:, None]
+    e = ext.ravel()[:, None]
+    hit = valid & ((f.vals[idx] == e) | np.isnan(e))
+    last_k = np.where(hit.any(axis=1), maxn - 1 - np.argmax(hit[:, ::-1], axis=1), 0)
+    ts = f.ts[np.minimum(lo + last_k, f.vals.size - 1)].astype(np.float64) / 1000.0
+    return ts.reshape(f.lo.shape)
+
+
+def _ts_max(f: _Flat) -> F64:
+    return _ts_of_extreme(f, True)
+
+
+def _ts_min(f: _Flat) -> F64:
+    return _ts_of_extreme(f, False)
+
+
 def _present(f: _Flat) -> F64:
     return np.ones(f.lo.shape)
 
@@ -550,6 +575,8 @@ RANGE_FUNCTIONS: dict[str, FunctionImpl] = {
     "first_over_time": _over_time(_first, keep_name=True),
     "ts_of_last_over_time": _over_time(_ts_last),
     "ts_of_first_over_time": _over_time(_ts_first),
+    "ts_of_max_over_time": _over_time(_ts_max),
+    "ts_of_min_over_time": _over_time(_ts_min),
     "present_over_time": _over_time(_present),
     "stddev_over_time": _over_time(_stddev),
     "stdvar_over_time": _over_time(_stdvar),
