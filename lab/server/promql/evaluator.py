@@ -508,7 +508,9 @@ def merge_same_labels(vec: InstantVector) -> InstantVector:
 
 
 def finalize_names(vec: InstantVector) -> InstantVector:
-    """Apply the delayed ``__name__`` removal and check the result's label sets."""
+    """Apply the delayed ``__name__`` removal. Series that end up with the same
+    labels are merged when they never have a sample at the same step (upstream
+    does the same for range results); otherwise it is the duplicate-labelset error."""
     if not vec.drop_name.any():
         labels = list(vec.labels)
     else:
@@ -516,6 +518,5 @@ def finalize_names(vec: InstantVector) -> InstantVector:
             drop_metric_name(lab) if d else lab
             for lab, d in zip(vec.labels, vec.drop_name, strict=True)
         ]
-    if len(set(labels)) != len(labels):
-        raise EvalError(DUPLICATE_LABELSET)
-    return InstantVector(labels, vec.values, vec.present, np.zeros(len(labels), dtype=bool))
+    out = InstantVector(labels, vec.values, vec.present, np.zeros(len(labels), dtype=bool))
+    return merge_same_labels(out)
