@@ -235,6 +235,8 @@ BINARY_PRECEDENCE: dict[str, int] = {
     "<": 3,
     ">=": 3,
     ">": 3,
+    "</": 3,  # histogram trim upper (native histograms)
+    ">/": 3,  # histogram trim lower
     "+": 4,
     "-": 4,
     "*": 5,

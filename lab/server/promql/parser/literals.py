@@ -1,0 +1,289 @@
+"""Literal values as Prometheus reads and writes them.
+
+* numbers: Go's ``strconv.ParseInt(s, 0, 64)`` first (so ``0x1F`` and the
+  octal ``017`` work), then ``ParseFloat``; ``Inf``/``NaN`` in any case;
+* durations: ``model.ParseDuration`` (``1h30m``, ``10ms``, ``2w``, ``1y`` = 365d),
+  units largest first, each at most once;
+* strings: Go escapes (``\\n``, ``\\x41``, ``\\u00e9``, octal ``\\101`` ...). ``\\x``
+  and octal escapes are *bytes*, so a literal may hold invalid UTF-8; such bytes
+  are kept as lone surrogates (``surrogateescape``), which the engine can detect
+  (``invalid label name``) and :func:`go_quote` prints back as ``\\xNN``.
+
+Each parser raises :class:`LiteralError` with upstream's message.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from decimal import Decimal
+
+from lab.model.errors import LabError
+
+
+class LiteralError(LabError, ValueError):
+    """A literal is malformed; the message is upstream's."""
+
+
+_OCTAL = re.compile(r"0[0-7_]+")
+_INT = re.compile(r"(?:0[xX]_?[0-9a-fA-F]+(?:_[0-9a-fA-F]+)*|[0-9]+(?:_[0-9]+)*)")
+
+
+def parse_number(text: str) -> float:
+    """The value of a PromQL number literal (unsigned)."""
+    low = text.lower()
+    if low == "inf":
+        return math.inf
+    if low == "nan":
+        return math.nan
+    # ParseInt(s, 0, 64): a leading 0 means octal, as in Go.
+    if _OCTAL.fullmatch(text) and len(text) > 1:
+        n = int(text.replace("_", ""), 8)
+        if n < 1 << 63:
+            return float(n)
+    elif _INT.fullmatch(text):
+        hexadecimal = text[:2].lower() == "0x"
+        n = int(text.replace("_", ""), 16 if hexadecimal else 10)
+        if n < 1 << 63:
+            return float(n)
+        if hexadecimal:
+            # ParseFloat would want a p exponent for hex; upstream fails here.
+            raise LiteralError(
+                f'error parsing number: strconv.ParseFloat: parsing "{text}": invalid syntax'
+            )
+    try:
+        value = float(text)
+    except ValueError:
+        raise LiteralError(
+            f'error parsing number: strconv.ParseFloat: parsing "{text}": invalid syntax'
+        ) from None
+    if math.isinf(value):
+        raise LiteralError(
+            f'error parsing number: strconv.ParseFloat: parsing "{text}": value out of range'
+        )
+    return value
+
+
+_UNIT_MS = {
+    "y": 365 * 24 * 3600 * 1000,
+    "w": 7 * 24 * 3600 * 1000,
+    "d": 24 * 3600 * 1000,
+    "h": 3600 * 1000,
+    "m": 60 * 1000,
+    "s": 1000,
+    "ms": 1,
+}
+_UNIT_ORDER = ("y", "w", "d", "h", "m", "s", "ms")
+_DURATION_PART = re.compile(r"([0-9]+)([a-zA-Z]+)")
+_MAX_DURATION_MS = (1 << 63) // 1_000_000  # upstream stores time.Duration (int64 ns)
+
+
+def parse_duration_ms(text: str) -> int:
+    """Milliseconds of a Prometheus duration string such as ``1h30m``."""
+    if text == "0":
+        return 0
+    if not text:
+        raise LiteralError('not a valid duration string: ""')
+    pos = 0
+    total = 0
+    last = -1
+    for m in _DURATION_PART.finditer(text):
+        if m.start() != pos:
+            break
+        pos = m.end()
+        unit = m.group(2)
+        if unit not in _UNIT_MS:
+            raise LiteralError(f'unknown unit "{unit}" in duration "{text}"')
+        order = _UNIT_ORDER.index(unit)
+        if order <= last:
+            raise LiteralError(f"not a valid duration string: {go_quote(text)}")
+        last = order
+        total += int(m.group(1)) * _UNIT_MS[unit]
+        if total > _MAX_DURATION_MS:
+            raise LiteralError("duration out of range")
+    if pos != len(text):
+        raise LiteralError(f"not a valid duration string: {go_quote(text)}")
+    return total
+
+
+def parse_duration(text: str) -> float:
+    """Seconds of a Prometheus duration string (``5m`` -> 300.0).
+
+    Plain numbers are accepted too, as PromQL 3.x treats them as seconds
+    (``"90"`` -> 90.0). Raises :class:`LiteralError`.
+    """
+    s = text.strip()
+    if s and (s[0].isdigit() or s[0] == ".") and not _DURATION_PART.match(s):
+        return parse_number(s)
+    try:
+        return parse_duration_ms(s) / 1000.0
+    except LiteralError:
+        try:
+            return parse_number(s)
+        except LiteralError:
+            pass
+        raise
+
+
+def format_duration_ms(ms: int) -> str:
+    """Prometheus's ``model.Duration.String()``: ``1h30m``, ``500ms``, ``0s``."""
+    if ms == 0:
+        return "0s"
+    sign = "-" if ms < 0 else ""
+    ms = abs(ms)
+    parts: list[str] = []
+    for unit in _UNIT_ORDER:
+        size = _UNIT_MS[unit]
+        n, ms = divmod(ms, size)
+        if n:
+            parts.append(f"{n}{unit}")
+    return sign + "".join(parts)
+
+
+def format_number(value: float) -> str:
+    """Go's ``strconv.FormatFloat(v, 'f', -1, 64)``: shortest digits, no exponent."""
+    if math.isnan(value):
+        return "NaN"
+    if math.isinf(value):
+        return "+Inf" if value > 0 else "-Inf"
+    # repr() gives the shortest round-tripping digits; Decimal spells them out.
+    return format(Decimal(repr(value)).normalize(), "f")
+
+
+# -- strings ------------------------------------------------------------------
+
+_SIMPLE_ESCAPES = {
+    "a": b"\a",
+    "b": b"\b",
+    "f": b"\f",
+    "n": b"\n",
+    "r": b"\r",
+    "t": b"\t",
+    "v": b"\v",
+    "\\": b"\\",
+}
+
+
+def describe_rune(c: str) -> str:
+    """Go's ``%#U``: ``U+0063 'c'``."""
+    code = ord(c)
+    if c.isprintable():
+        return f"U+{code:04X} '{c}'"
+    return f"U+{code:04X}"
+
+
+def unquote(token: str) -> str:
+    """The value of a quoted PromQL string token (with its quotes)."""
+    quote = token[0]
+    body = token[1:-1]
+    if quote == "`":
+        return body
+    if "\\" not in body:
+        return body
+    out = bytearray()
+    i = 0
+    n = len(body)
+    while i < n:
+        c = body[i]
+        if c != "\\":
+            j = body.find("\\", i)
+            j = n if j < 0 else j
+            out += body[i:j].encode("utf-8", "surrogateescape")
+            i = j
+            continue
+        if i + 1 >= n:
+            raise LiteralError("escape sequence not terminated")
+        e = body[i + 1]
+        i += 2
+        if e in _SIMPLE_ESCAPES:
+            out += _SIMPLE_ESCAPES[e]
+            continue
+        if e == quote:
+            out += e.encode()
+            continue
+        if e in "01234567":
+            digits, base, width, maximum = e + body[i : i + 2], 8, 3, 255
+            i += 2
+        elif e == "x":
+            digits, base, width, maximum = body[i : i + 2], 16, 2, 255
+            i += 2
+        elif e == "u":
+            digits, base, width, maximum = body[i : i + 4], 16, 4, 0x10FFFF
+            i += 4
+        elif e == "U":
+            digits, base, width, maximum = body[i : i + 8], 16, 8, 0x10FFFF
+            i += 8
+        else:
+            raise LiteralError(f"unknown escape sequence {describe_rune(e)}")
+        value = 0
+        for k in range(width):
+            if k >= len(digits):
+                raise LiteralError("escape sequence not terminated")
+            d = int(digits[k], 16) if digits[k] in "0123456789abcdefABCDEF" else 99
+            if d >= base:
+                raise LiteralError(
+                    f"illegal character {describe_rune(digits[k])} in escape sequence"
+                )
+            value = value * base + d
+        if value > maximum or 0xD800 <= value < 0xE000:
+            raise LiteralError("escape sequence is an invalid Unicode code point")
+        if e in "xX01234567":
+            out.append(value)
+        else:
+            out += chr(value).encode("utf-8")
+    return out.decode("utf-8", "surrogateescape")
+
+
+def go_quote(s: str) -> str:
+    """Go's ``strconv.Quote``: double quotes, escapes for non-printables.
+
+    Lone surrogates (bytes that were not UTF-8) print as ``\\xNN``.
+    """
+    out = ['"']
+    for c in s:
+        code = ord(c)
+        if c == '"':
+            out.append('\\"')
+        elif c == "\\":
+            out.append("\\\\")
+        elif 0xDC80 <= code <= 0xDCFF:
+            out.append(f"\\x{code - 0xDC00:02x}")
+        elif c.isprintable() and not 0xD800 <= code < 0xE000:
+            out.append(c)
+        elif c == "\a":
+            out.append("\\a")
+        elif c == "\b":
+            out.append("\\b")
+        elif c == "\f":
+            out.append("\\f")
+        elif c == "\n":
+            out.append("\\n")
+        elif c == "\r":
+            out.append("\\r")
+        elif c == "\t":
+            out.append("\\t")
+        elif c == "\v":
+            out.append("\\v")
+        elif code < 0x80:
+            out.append(f"\\x{code:02x}")
+        elif code < 0x10000:
+            out.append(f"\\u{code:04x}")
+        else:
+            out.append(f"\\U{code:08x}")
+    out.append('"')
+    return "".join(out)
+
+
+def go_quote_rune(c: str) -> str:
+    """Go's ``%q`` for a rune: ``'.'``, ``'\\n'``, ``'\\''``."""
+    if c == "'":
+        return "'\\''"
+    inner = go_quote(c)[1:-1]
+    if inner == '\\"':
+        inner = '"'
+    return f"'{inner}'"
+
+
+def is_valid_utf8(s: str) -> bool:
+    """False if ``s`` holds bytes that were not valid UTF-8 (lone surrogates)."""
+    return not any(0xD800 <= ord(c) < 0xE000 for c in s)
