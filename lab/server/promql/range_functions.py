@@ -479,7 +479,10 @@ def _mad_over_time(ctx: EvalContext, call: Call, args: list[Value]) -> Value:
     rank = np.where(pad, 2, np.where(np.isnan(dev), 0, 1))
     order = np.lexsort((np.where(rank == 1, dev, 0.0), rank), axis=-1)
     dev = np.take_along_axis(dev, order, axis=-1)
-    res = _quantile_of_sorted(half, dev, n).reshape(f.lo.shape)
+    res = _quantile_of_sorted(half, dev, n)
+    # a NaN sample makes the result NaN rather than being silently dropped
+    has_nan = (np.isnan(vals) & (k[None, :] < n[:, None])).any(axis=1)
+    res = np.where(has_nan, np.nan, res).reshape(f.lo.shape)
     return _result(rv, res, f.n >= 1)
 
 
