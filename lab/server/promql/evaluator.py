@@ -198,6 +198,10 @@ class Evaluator:
     def _call(self, node: Call, ctx: EvalContext) -> Value:
         if node.func == "timestamp":
             return self._timestamp(node, ctx)
+        if node.func == "info":
+            from lab.server.promql.info import eval_info
+
+            return merge_same_labels(eval_info(self, node, ctx))
         args = [self.eval(a, ctx) for a in node.args]
         if node.func in RANGE_FUNCTIONS:
             self._check_window_samples(args)
