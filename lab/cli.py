@@ -9,7 +9,9 @@ import click
 
 #: command name -> "module:attribute" of its click command or group.
 #: Only commands that work end to end are listed here.
-COMMANDS: dict[str, str] = {}
+COMMANDS: dict[str, str] = {
+    "promql": "lab.cli_promql:promql",
+}
 
 
 class LazyGroup(click.Group):
