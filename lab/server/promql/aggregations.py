@@ -183,7 +183,7 @@ def _variance(vec: InstantVector, ids: I64, num_groups: int) -> F64:
     steps = vec.values.shape[1]
     shape = (num_groups, steps)
     mean, acc, count = np.zeros(shape), np.zeros(shape), np.zeros(shape)
-    with np.errstate(invalid="ignore", over="ignore"):
+    with np.errstate(all="ignore"):
         for rows, groups in members_by_rank(ids, num_groups):
             v = vec.values[rows]
             p = vec.present[rows]

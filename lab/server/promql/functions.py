@@ -17,7 +17,6 @@ from lab.server.promql.context import EvalContext
 from lab.server.promql.function_args import FunctionImpl, scalar_arg, vector_arg
 from lab.server.promql.functions_labels import LABEL_FUNCTIONS
 from lab.server.promql.histogram_functions import HISTOGRAM_FUNCTIONS
-from lab.server.promql.info_function import INFO_FUNCTIONS
 from lab.server.promql.parser.ast import Call
 from lab.server.promql.values import F64, InstantVector, Scalar, Value
 
@@ -251,7 +250,6 @@ def _build() -> dict[str, FunctionImpl]:
     }
     table.update(LABEL_FUNCTIONS)
     table.update(HISTOGRAM_FUNCTIONS)
-    table.update(INFO_FUNCTIONS)
     return table
 
 

@@ -10,7 +10,6 @@ from lab.model.matcher import Matcher, MatchType
 from lab.server.promql.errors import EvalError
 from lab.server.promql.functions import INSTANT_FUNCTIONS
 from lab.server.promql.functions_labels import absent_labels
-from lab.server.promql.info_function import info_selector
 from lab.server.promql.natsort import natural_less
 from lab.server.promql.parser.ast import Call, NumberLiteral, StringLiteral, VectorSelector
 from lab.server.promql.values import InstantVector, Scalar, StringValue
@@ -205,16 +204,6 @@ def test_histogram_fraction_classic():
     assert call("histogram_fraction", scalar(-4), scalar(-2), vec(neg)).values[
         0, 0
     ] == pytest.approx(0.02)
-
-
-def test_info_enriches_from_supplied_info_series():
-    node = Call("info", (E, VectorSelector(None, (Matcher(MatchType.REGEX, "data", ".+"),))))
-    sel = info_selector(node)
-    assert [str(m) for m in sel.matchers] == ['__name__="target_info"', 'data=~".+"']
-    base = vec({'m{instance="a",job="1",label="v"}': [0, 1], 'm{instance="b",job="1"}': [5, 5]})
-    infos = vec({'target_info{instance="a",job="1",data="info",other="x"}': [0.0, None]})
-    out = INSTANT_FUNCTIONS["info"](ctx(2), node, [base, infos])
-    assert as_dict(out) == {'m{data="info", instance="a", job="1", label="v"}': [0.0, None]}
 
 
 def test_time_and_step_functions():
