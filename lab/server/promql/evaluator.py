@@ -202,6 +202,7 @@ class Evaluator:
             from lab.server.promql.info import eval_info
 
             return merge_same_labels(eval_info(self, node, ctx))
+        _check_extended_modifiers(node)
         args = [self.eval(a, ctx) for a in node.args]
         if node.func in RANGE_FUNCTIONS:
             self._check_window_samples(args)
@@ -292,7 +293,8 @@ class Evaluator:
         if steps == 0:
             return InstantVector.empty(0), np.zeros((0, 0), dtype=np.int64)
         lb = self._lookback
-        q = self._queryable.querier(int(refs.min()) - lb + 1, int(refs.max()))
+        after = lb if node.smoothed else 0
+        q = self._queryable.querier(int(refs.min()) - lb + 1, int(refs.max()) + after)
         try:
             found = q.select(list(node.matchers))
         finally:
@@ -310,6 +312,8 @@ class Evaluator:
             ts = s.timestamps[idxc]
             vals = s.values[idxc]
             ok &= (ts > refs - lb) & ~stale_mask(vals)
+            if node.smoothed:
+                vals = _smooth(s.timestamps, s.values, idx, refs, lb, vals)
             if not ok.any():
                 continue
             labels.append(s.labels)
@@ -330,8 +334,15 @@ class Evaluator:
         series: list[RangeSeries] = []
         los: list[I64] = []
         his: list[I64] = []
+        lb = self._lookback
+        # anchored/smoothed windows also take the sample before the window start
+        # (and smoothed the one after its end), within the lookback delta
+        before = lb if (vs.anchored or vs.smoothed) else 0
+        after = lb if vs.smoothed else 0
         if steps:
-            q = self._queryable.querier(int(refs.min()) - range_ms + 1, int(refs.max()))
+            q = self._queryable.querier(
+                int(refs.min()) - range_ms - before + 1, int(refs.max()) + after
+            )
             try:
                 found = q.select(list(vs.matchers))
             finally:
@@ -340,14 +351,24 @@ class Evaluator:
                 keep = ~stale_mask(s.values)
                 ts = s.timestamps[keep]
                 vals = s.values[keep]
-                lo = np.searchsorted(ts, refs - range_ms, side="right").astype(np.int64)
+                starts = refs - range_ms
+                lo = np.searchsorted(ts, starts, side="right").astype(np.int64)
                 hi = np.searchsorted(ts, refs, side="right").astype(np.int64)
+                if before:
+                    prev = np.maximum(lo - 1, 0)
+                    lo = np.where((lo > 0) & (ts[prev] > starts - before), lo - 1, lo)
+                if after:
+                    nxt = np.minimum(hi, ts.size - 1)
+                    hi = np.where((hi < ts.size) & (ts[nxt] <= refs + after), hi + 1, hi)
                 if not (hi > lo).any():
                     continue
                 series.append(RangeSeries(s.labels, ts, vals))
                 los.append(lo)
                 his.append(hi)
-        return _range_vector(series, los, his, range_ms, refs, None)
+        rv = _range_vector(series, los, his, range_ms, refs, None)
+        rv.anchored = vs.anchored
+        rv.smoothed = vs.smoothed
+        return rv
 
     def subquery(self, node: SubqueryExpr, ctx: EvalContext) -> WindowedRangeVector:
         refs = self.ref_times(ctx, node.at, node.offset)
@@ -397,6 +418,40 @@ class Evaluator:
             if isinstance(a, RangeVector) and a.lo.size:
                 per_step = (a.hi - a.lo).sum(axis=0)
                 self._check_samples(int(per_step.max()))
+
+
+def _smooth(ts: I64, values: F64, idx: I64, refs: I64, lookback: int, picked: F64) -> F64:
+    """A ``smoothed`` instant selector: interpolate linearly between the sample
+    at or before each reference time and the next one (within the lookback)."""
+    nxt = np.minimum(idx + 1, ts.size - 1)
+    cur = np.maximum(idx, 0)
+    use = (
+        (idx >= 0) & (idx + 1 < ts.size) & (ts[cur] < refs) & (ts[nxt] <= refs + lookback)
+        & ~stale_mask(values[nxt])
+    )  # fmt: skip
+    with np.errstate(all="ignore"):
+        t1 = ts[cur].astype(np.float64)
+        frac = (refs - t1) / (ts[nxt].astype(np.float64) - t1)
+        interp = values[cur] + (values[nxt] - values[cur]) * frac
+    return np.where(use, interp, picked)
+
+
+def _check_extended_modifiers(node: Call) -> None:
+    from lab.server.promql.range_extended import ANCHORED_FUNCTIONS, SMOOTHED_FUNCTIONS
+
+    for a in node.args:
+        if not isinstance(a, MatrixSelector):
+            continue
+        if a.vector.smoothed and node.func not in SMOOTHED_FUNCTIONS:
+            raise EvalError(
+                "smoothed modifier can only be used with: "
+                f"{', '.join(SMOOTHED_FUNCTIONS)} - not with {node.func}"
+            )
+        if a.vector.anchored and node.func not in ANCHORED_FUNCTIONS:
+            raise EvalError(
+                "anchored modifier can only be used with: "
+                f"{', '.join(ANCHORED_FUNCTIONS)} - not with {node.func}"
+            )
 
 
 def _range_vector(

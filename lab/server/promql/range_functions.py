@@ -42,6 +42,9 @@ class WindowedRangeVector(RangeVector):
     needs. The evaluator always produces this subclass."""
 
     ends: I64 = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    #: windows widened by the ``anchored`` / ``smoothed`` selector modifiers
+    anchored: bool = False
+    smoothed: bool = False
 
 
 @dataclass(slots=True)
@@ -107,6 +110,14 @@ def _extrapolated(
 ) -> Value:
     rv = _range_arg(args)
     f = _flatten(rv)
+    if isinstance(rv, WindowedRangeVector) and (rv.anchored or rv.smoothed):
+        from lab.server.promql.range_extended import extended_rate
+
+        ext, ext_present = extended_rate(
+            f.ts, f.vals, f.lo, f.hi, _ends(ctx, rv), rv.range_ms, rv.smoothed,
+            is_counter, is_rate,
+        )  # fmt: skip
+        return _result(rv, ext, ext_present)
     n = f.n
     present = n >= 2
     last_i = np.maximum(f.hi - 1, 0)
@@ -279,13 +290,23 @@ def _pair_count(f: _Flat, flags: BOOL) -> I64:
     return prefix[np.maximum(f.hi, f.lo + 1)] - prefix[f.lo + 1]
 
 
+def _counted(ctx: EvalContext, rv: RangeVector, f: _Flat) -> BOOL:
+    """Windows with a point; an anchored window also needs a sample after its
+    start (the anchor alone does not count)."""
+    present = f.n >= 1
+    if isinstance(rv, WindowedRangeVector) and rv.anchored:
+        start = _ends(ctx, rv)[None, :] - rv.range_ms
+        present &= f.ts[np.maximum(f.hi - 1, 0)] > start
+    return present
+
+
 def _changes(ctx: EvalContext, call: Call, args: list[Value]) -> Value:
     rv = _range_arg(args)
     f = _flatten(rv)
     v = f.vals
     flags = np.zeros(v.size, dtype=bool)
     flags[1:] = ~((v[1:] == v[:-1]) | (np.isnan(v[1:]) & np.isnan(v[:-1])))
-    return _result(rv, _pair_count(f, flags).astype(np.float64), f.n >= 1)
+    return _result(rv, _pair_count(f, flags).astype(np.float64), _counted(ctx, rv, f))
 
 
 def _resets(ctx: EvalContext, call: Call, args: list[Value]) -> Value:
@@ -294,7 +315,7 @@ def _resets(ctx: EvalContext, call: Call, args: list[Value]) -> Value:
     v = f.vals
     flags = np.zeros(v.size, dtype=bool)
     flags[1:] = v[1:] < v[:-1]
-    return _result(rv, _pair_count(f, flags).astype(np.float64), f.n >= 1)
+    return _result(rv, _pair_count(f, flags).astype(np.float64), _counted(ctx, rv, f))
 
 
 # -- *_over_time ------------------------------------------------------------------------
