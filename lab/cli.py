@@ -10,6 +10,7 @@ import click
 #: command name -> "module:attribute" of its click command or group.
 #: Only commands that work end to end are listed here.
 COMMANDS: dict[str, str] = {
+    "demo": "lab.cli_demo:demo",
     "promql": "lab.cli_promql:promql",
 }
 

@@ -103,7 +103,9 @@ class DemoDataset:
                 rng = self._rng("http", base["instance"], method, status)
                 ts = self.timestamps(rng)
                 weight = {"200": 10.0, "404": 1.0, "500": 0.3}[status]
-                rate = weight * (1 + 2 * self._incident(ts) * (status == "500"))
+                # Traffic grows 50% with the incident; 5xx triple on top of that.
+                incident = self._incident(ts)
+                rate = weight * (1 + 0.5 * incident) * (1 + 2 * incident * (status == "500"))
                 increments = rng.poisson(rate * self.spec.interval_ms / 1000.0).astype(np.float64)
                 values = np.cumsum(increments)
                 reset_at = rng.integers(values.size // 3, values.size) if rng.random() < 0.3 else 0
