@@ -45,7 +45,8 @@ from lab.server.promql.parser.ast import (
     UnaryExpr,
     VectorSelector,
 )
-from lab.server.promql.range_functions import RANGE_FUNCTIONS, WindowedRangeVector
+from lab.server.promql.range_functions import RANGE_FUNCTIONS
+from lab.server.promql.range_windows import WindowedRangeVector
 from lab.server.promql.values import (
     BOOL,
     F64,

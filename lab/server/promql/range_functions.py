@@ -3,7 +3,7 @@
 Every function receives a ``RangeVector`` whose windows are given per step as
 ``lo``/``hi`` indices into each series' samples. The windows of all series are
 first flattened into one array of samples with global ``(S, T)`` window bounds
-(``_Flat``), and each function reduces those windows with whole-array numpy
+(``Flat``), and each function reduces those windows with whole-array numpy
 operations: prefix sums (counts, resets), ``reduceat`` over interleaved bounds
 (min/max), gathers at ``lo``/``hi - 1`` (first/last, rate's end points), and the
 Kahan helpers of ``kahan.py`` where upstream sums with compensation.
@@ -12,7 +12,6 @@ Kahan helpers of ``kahan.py`` where upstream sums with compensation.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -22,85 +21,25 @@ from lab.server.promql import kahan
 from lab.server.promql.context import EvalContext
 from lab.server.promql.errors import EvalError
 from lab.server.promql.parser.ast import Call, Expr
+from lab.server.promql.range_windows import (
+    Flat,
+    FunctionImpl,
+    WindowedRangeVector,
+    flatten,
+    pos_suffix,
+    range_arg,
+    scalar_arg,
+    window_ends,
+    window_result,
+)
 from lab.server.promql.values import (
     BOOL,
     F64,
     I64,
     InstantVector,
     RangeVector,
-    Scalar,
     Value,
 )
-
-FunctionImpl = Callable[[EvalContext, Call, list[Value]], Value]
-
-
-@dataclass(slots=True)
-class WindowedRangeVector(RangeVector):
-    """A RangeVector that also knows each step's window end ``(t - d, end]``
-    (the step time after ``@`` and ``offset``), which rate's extrapolation
-    needs. The evaluator always produces this subclass."""
-
-    ends: I64 = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
-    #: windows widened by the ``anchored`` / ``smoothed`` selector modifiers
-    anchored: bool = False
-    smoothed: bool = False
-
-
-@dataclass(slots=True)
-class _Flat:
-    ts: I64  # (N + 1,) all series' samples back to back, plus one padding slot
-    vals: F64  # (N + 1,)
-    lo: I64  # (S, T) global window start
-    hi: I64  # (S, T) global window end (exclusive)
-
-    @property
-    def n(self) -> I64:
-        return self.hi - self.lo
-
-
-def _flatten(rv: RangeVector) -> _Flat:
-    lens = np.array([s.timestamps.size for s in rv.series], dtype=np.int64)
-    base = np.concatenate([[0], np.cumsum(lens)[:-1]]).astype(np.int64) if lens.size else lens
-    ts = np.concatenate([s.timestamps for s in rv.series] + [np.zeros(1, dtype=np.int64)])
-    vals = np.concatenate([s.values for s in rv.series] + [np.zeros(1)])
-    lo = rv.lo + base[:, None] if lens.size else rv.lo
-    hi = rv.hi + base[:, None] if lens.size else rv.hi
-    return _Flat(ts.astype(np.int64), vals.astype(np.float64), lo, hi)
-
-
-def _ends(ctx: EvalContext, rv: RangeVector) -> I64:
-    if isinstance(rv, WindowedRangeVector) and rv.ends.size == rv.lo.shape[1]:
-        return rv.ends
-    return ctx.times
-
-
-def _result(rv: RangeVector, values: F64, present: BOOL, keep_name: bool = False) -> InstantVector:
-    """Build the output vector, dropping series that have no point at all."""
-    rows = np.flatnonzero(present.any(axis=1)) if present.size else np.zeros(0, dtype=np.int64)
-    labels = [rv.series[i].labels for i in rows]
-    drop = rv.drop_name[rows] if keep_name else np.ones(rows.size, dtype=bool)
-    vals = np.where(present[rows], values[rows], 0.0)
-    return InstantVector(labels, vals, present[rows].copy(), drop)
-
-
-def _range_arg(args: list[Value]) -> RangeVector:
-    rv = args[0]
-    if not isinstance(rv, RangeVector):
-        raise EvalError("expected a range vector argument")
-    return rv
-
-
-def _scalar_arg(args: list[Value], i: int, steps: int) -> F64:
-    v = args[i]
-    if isinstance(v, Scalar):
-        return v.values
-    raise EvalError(f"expected a scalar argument {i + 1}")
-
-
-def _pos_suffix(expr: Expr) -> str:
-    return f" (1:{expr.pos.start + 1})"
-
 
 # -- rate family ------------------------------------------------------------------------
 
@@ -108,16 +47,16 @@ def _pos_suffix(expr: Expr) -> str:
 def _extrapolated(
     ctx: EvalContext, call: Call, args: list[Value], is_counter: bool, is_rate: bool
 ) -> Value:
-    rv = _range_arg(args)
-    f = _flatten(rv)
+    rv = range_arg(args)
+    f = flatten(rv)
     if isinstance(rv, WindowedRangeVector) and (rv.anchored or rv.smoothed):
         from lab.server.promql.range_extended import extended_rate
 
         ext, ext_present = extended_rate(
-            f.ts, f.vals, f.lo, f.hi, _ends(ctx, rv), rv.range_ms, rv.smoothed,
+            f.ts, f.vals, f.lo, f.hi, window_ends(ctx, rv), rv.range_ms, rv.smoothed,
             is_counter, is_rate,
         )  # fmt: skip
-        return _result(rv, ext, ext_present)
+        return window_result(rv, ext, ext_present)
     n = f.n
     present = n >= 2
     last_i = np.maximum(f.hi - 1, 0)
@@ -139,7 +78,7 @@ def _extrapolated(
             # pairs with index lo+1 .. hi-1
             corr = prefix[np.maximum(f.hi, f.lo + 1)] - prefix[f.lo + 1]
             result = result + corr
-        ends = _ends(ctx, rv).astype(np.float64)[None, :]
+        ends = window_ends(ctx, rv).astype(np.float64)[None, :]
         range_s = rv.range_ms / 1000.0
         start = ends - rv.range_ms
         dur_start = (first_t - start) / 1000.0
@@ -158,7 +97,7 @@ def _extrapolated(
         if is_rate:
             factor = factor / range_s
         result = result * factor
-    out = _result(rv, result, present)
+    out = window_result(rv, result, present)
     if is_counter and call.func in ("rate", "increase"):
         _non_counter_info(ctx, call, rv, present)
     return out
@@ -172,7 +111,7 @@ def _non_counter_info(ctx: EvalContext, call: Call, rv: RangeVector, present: BO
         if not name.endswith(("_total", "_sum", "_count", "_bucket")):
             ctx.annotations.info(
                 "PromQL info: metric might not be a counter, name does not end in "
-                f'_total/_sum/_count/_bucket: "{name}"' + _pos_suffix(call.args[0])
+                f'_total/_sum/_count/_bucket: "{name}"' + pos_suffix(call.args[0])
             )
 
 
@@ -189,8 +128,8 @@ def _delta(ctx: EvalContext, call: Call, args: list[Value]) -> Value:
 
 
 def _instant_value(args: list[Value], is_rate: bool) -> Value:
-    rv = _range_arg(args)
-    f = _flatten(rv)
+    rv = range_arg(args)
+    f = flatten(rv)
     present = f.n >= 2
     last_i = np.maximum(f.hi - 1, 0)
     prev_i = np.maximum(f.hi - 2, 0)
@@ -203,7 +142,7 @@ def _instant_value(args: list[Value], is_rate: bool) -> Value:
         present = present & (interval != 0)
         if is_rate:
             res = res / (interval / 1000.0)
-    return _result(rv, res, present)
+    return window_result(rv, res, present)
 
 
 def _irate(ctx: EvalContext, call: Call, args: list[Value]) -> Value:
@@ -217,7 +156,7 @@ def _idelta(ctx: EvalContext, call: Call, args: list[Value]) -> Value:
 # -- regression ---------------------------------------------------------------------------
 
 
-def _linear_regression(f: _Flat, intercept_ms: I64) -> tuple[F64, F64]:
+def _linear_regression(f: Flat, intercept_ms: I64) -> tuple[F64, F64]:
     """Upstream's least squares with Kahan sums; ``intercept_ms`` (S, T)."""
     lo = f.lo.ravel()
     hi = f.hi.ravel()
@@ -262,27 +201,27 @@ def _linear_regression(f: _Flat, intercept_ms: I64) -> tuple[F64, F64]:
 
 
 def _deriv(ctx: EvalContext, call: Call, args: list[Value]) -> Value:
-    rv = _range_arg(args)
-    f = _flatten(rv)
+    rv = range_arg(args)
+    f = flatten(rv)
     slope, _ = _linear_regression(f, f.ts[f.lo])
-    return _result(rv, slope, f.n >= 2)
+    return window_result(rv, slope, f.n >= 2)
 
 
 def _predict_linear(ctx: EvalContext, call: Call, args: list[Value]) -> Value:
-    rv = _range_arg(args)
-    f = _flatten(rv)
-    duration = _scalar_arg(args, 1, f.lo.shape[1])
+    rv = range_arg(args)
+    f = flatten(rv)
+    duration = scalar_arg(args, 1, f.lo.shape[1])
     icpt = np.broadcast_to(ctx.times[None, :], f.lo.shape).astype(np.int64)
     slope, intercept = _linear_regression(f, icpt)
     with np.errstate(all="ignore"):
         res = intercept + slope * duration[None, :]
-    return _result(rv, res, f.n >= 2)
+    return window_result(rv, res, f.n >= 2)
 
 
 # -- counting ---------------------------------------------------------------------------
 
 
-def _pair_count(f: _Flat, flags: BOOL) -> I64:
+def _pair_count(f: Flat, flags: BOOL) -> I64:
     """Number of flagged adjacent pairs (i-1, i) inside each window."""
     flags = flags.copy()
     flags[-1] = False
@@ -290,38 +229,38 @@ def _pair_count(f: _Flat, flags: BOOL) -> I64:
     return prefix[np.maximum(f.hi, f.lo + 1)] - prefix[f.lo + 1]
 
 
-def _counted(ctx: EvalContext, rv: RangeVector, f: _Flat) -> BOOL:
+def _counted(ctx: EvalContext, rv: RangeVector, f: Flat) -> BOOL:
     """Windows with a point; an anchored window also needs a sample after its
     start (the anchor alone does not count)."""
     present = f.n >= 1
     if isinstance(rv, WindowedRangeVector) and rv.anchored:
-        start = _ends(ctx, rv)[None, :] - rv.range_ms
+        start = window_ends(ctx, rv)[None, :] - rv.range_ms
         present &= f.ts[np.maximum(f.hi - 1, 0)] > start
     return present
 
 
 def _changes(ctx: EvalContext, call: Call, args: list[Value]) -> Value:
-    rv = _range_arg(args)
-    f = _flatten(rv)
+    rv = range_arg(args)
+    f = flatten(rv)
     v = f.vals
     flags = np.zeros(v.size, dtype=bool)
     flags[1:] = ~((v[1:] == v[:-1]) | (np.isnan(v[1:]) & np.isnan(v[:-1])))
-    return _result(rv, _pair_count(f, flags).astype(np.float64), _counted(ctx, rv, f))
+    return window_result(rv, _pair_count(f, flags).astype(np.float64), _counted(ctx, rv, f))
 
 
 def _resets(ctx: EvalContext, call: Call, args: list[Value]) -> Value:
-    rv = _range_arg(args)
-    f = _flatten(rv)
+    rv = range_arg(args)
+    f = flatten(rv)
     v = f.vals
     flags = np.zeros(v.size, dtype=bool)
     flags[1:] = v[1:] < v[:-1]
-    return _result(rv, _pair_count(f, flags).astype(np.float64), _counted(ctx, rv, f))
+    return window_result(rv, _pair_count(f, flags).astype(np.float64), _counted(ctx, rv, f))
 
 
 # -- *_over_time ------------------------------------------------------------------------
 
 
-def _reduce_windows(ufunc: np.ufunc, f: _Flat) -> F64:
+def _reduce_windows(ufunc: np.ufunc, f: Flat) -> F64:
     """``ufunc.reduce`` over each window, via reduceat on interleaved bounds."""
     lo = f.lo.ravel()
     hi = f.hi.ravel()
@@ -336,54 +275,54 @@ def _reduce_windows(ufunc: np.ufunc, f: _Flat) -> F64:
     return np.asarray(red, dtype=np.float64).reshape(f.lo.shape)
 
 
-def _over_time(reducer: Callable[[_Flat], F64], keep_name: bool = False) -> FunctionImpl:
+def _over_time(reducer: Callable[[Flat], F64], keep_name: bool = False) -> FunctionImpl:
     def impl(ctx: EvalContext, call: Call, args: list[Value]) -> Value:
-        rv = _range_arg(args)
-        f = _flatten(rv)
-        return _result(rv, reducer(f), f.n >= 1, keep_name)
+        rv = range_arg(args)
+        f = flatten(rv)
+        return window_result(rv, reducer(f), f.n >= 1, keep_name)
 
     return impl
 
 
-def _max(f: _Flat) -> F64:
+def _max(f: Flat) -> F64:
     return _reduce_windows(np.fmax, f)
 
 
-def _min(f: _Flat) -> F64:
+def _min(f: Flat) -> F64:
     return _reduce_windows(np.fmin, f)
 
 
-def _sum(f: _Flat) -> F64:
+def _sum(f: Flat) -> F64:
     return kahan.windowed_sum(f.vals, f.lo, f.hi).reshape(f.lo.shape)
 
 
-def _avg(f: _Flat) -> F64:
+def _avg(f: Flat) -> F64:
     n = f.n
     res = kahan.windowed_mean(f.vals, np.where(n > 0, f.lo, 0), np.where(n > 0, f.hi, 1))
     return res.reshape(f.lo.shape)
 
 
-def _count(f: _Flat) -> F64:
+def _count(f: Flat) -> F64:
     return f.n.astype(np.float64)
 
 
-def _last(f: _Flat) -> F64:
+def _last(f: Flat) -> F64:
     return f.vals[np.maximum(f.hi - 1, 0)]
 
 
-def _first(f: _Flat) -> F64:
+def _first(f: Flat) -> F64:
     return f.vals[f.lo]
 
 
-def _ts_last(f: _Flat) -> F64:
+def _ts_last(f: Flat) -> F64:
     return f.ts[np.maximum(f.hi - 1, 0)].astype(np.float64) / 1000.0
 
 
-def _ts_first(f: _Flat) -> F64:
+def _ts_first(f: Flat) -> F64:
     return f.ts[f.lo].astype(np.float64) / 1000.0
 
 
-def _ts_of_extreme(f: _Flat, want_max: bool) -> F64:
+def _ts_of_extreme(f: Flat, want_max: bool) -> F64:
     """Timestamp of the last sample equal to the window's max (min); NaN values
     are skipped unless the window holds nothing else (upstream's >= / <=)."""
     ext = _max(f) if want_max else _min(f)
@@ -400,30 +339,30 @@ def _ts_of_extreme(f: _Flat, want_max: bool) -> F64:
     return ts.reshape(f.lo.shape)
 
 
-def _ts_max(f: _Flat) -> F64:
+def _ts_max(f: Flat) -> F64:
     return _ts_of_extreme(f, True)
 
 
-def _ts_min(f: _Flat) -> F64:
+def _ts_min(f: Flat) -> F64:
     return _ts_of_extreme(f, False)
 
 
-def _present(f: _Flat) -> F64:
+def _present(f: Flat) -> F64:
     return np.ones(f.lo.shape)
 
 
-def _stdvar(f: _Flat) -> F64:
+def _stdvar(f: Flat) -> F64:
     n = f.n
     res = kahan.windowed_variance(f.vals, np.where(n > 0, f.lo, 0), np.where(n > 0, f.hi, 1))
     return res.reshape(f.lo.shape)
 
 
-def _stddev(f: _Flat) -> F64:
+def _stddev(f: Flat) -> F64:
     with np.errstate(all="ignore"):
         return np.sqrt(_stdvar(f))
 
 
-def _sorted_windows(f: _Flat) -> tuple[F64, I64]:
+def _sorted_windows(f: Flat) -> tuple[F64, I64]:
     """Each window's values sorted (NaN first, as Go's sort puts them), as a
     padded (W, maxn) matrix, and the window lengths."""
     lo = f.lo.ravel()
@@ -460,9 +399,9 @@ def _quantile_of_sorted(q: F64, vals: F64, n: I64) -> F64:
 
 
 def _quantile_over_time(ctx: EvalContext, call: Call, args: list[Value]) -> Value:
-    q = _scalar_arg(args, 0, ctx.num_steps)
-    rv = _range_arg(args[1:])
-    f = _flatten(rv)
+    q = scalar_arg(args, 0, ctx.num_steps)
+    rv = range_arg(args[1:])
+    f = flatten(rv)
     vals, n = _sorted_windows(f)
     qq = np.broadcast_to(q[None, :], f.lo.shape).ravel()
     res = _quantile_of_sorted(qq, vals, n).reshape(f.lo.shape)
@@ -472,9 +411,9 @@ def _quantile_over_time(ctx: EvalContext, call: Call, args: list[Value]) -> Valu
         for qv in np.unique(q[bad]):
             ctx.annotations.warn(
                 f"PromQL warning: quantile value should be between 0 and 1, got {_fmt(qv)}"
-                + _pos_suffix(call.args[0])
+                + pos_suffix(call.args[0])
             )
-    return _result(rv, res, present)
+    return window_result(rv, res, present)
 
 
 def _fmt(v: float) -> str:
@@ -488,8 +427,8 @@ def _fmt(v: float) -> str:
 
 
 def _mad_over_time(ctx: EvalContext, call: Call, args: list[Value]) -> Value:
-    rv = _range_arg(args)
-    f = _flatten(rv)
+    rv = range_arg(args)
+    f = flatten(rv)
     vals, n = _sorted_windows(f)
     half = np.full(n.shape, 0.5)
     median = _quantile_of_sorted(half, vals, n)
@@ -504,7 +443,7 @@ def _mad_over_time(ctx: EvalContext, call: Call, args: list[Value]) -> Value:
     # a NaN sample makes the result NaN rather than being silently dropped
     has_nan = (np.isnan(vals) & (k[None, :] < n[:, None])).any(axis=1)
     res = np.where(has_nan, np.nan, res).reshape(f.lo.shape)
-    return _result(rv, res, f.n >= 1)
+    return window_result(rv, res, f.n >= 1)
 
 
 def absent_labels(expr: Expr) -> Labels:
@@ -531,8 +470,8 @@ def absent_labels(expr: Expr) -> Labels:
 
 
 def _absent_over_time(ctx: EvalContext, call: Call, args: list[Value]) -> Value:
-    rv = _range_arg(args)
-    f = _flatten(rv)
+    rv = range_arg(args)
+    f = flatten(rv)
     steps = f.lo.shape[1] if f.lo.ndim == 2 else ctx.num_steps
     if f.n.size and f.lo.shape[0] > 0:
         absent: BOOL = np.asarray(~(f.n >= 1).any(axis=0), dtype=bool)
@@ -545,11 +484,11 @@ def _absent_over_time(ctx: EvalContext, call: Call, args: list[Value]) -> Value:
 
 
 def _double_exponential_smoothing(ctx: EvalContext, call: Call, args: list[Value]) -> Value:
-    rv = _range_arg(args)
-    f = _flatten(rv)
+    rv = range_arg(args)
+    f = flatten(rv)
     present = f.n >= 2
-    sf = _scalar_arg(args, 1, ctx.num_steps)
-    tf = _scalar_arg(args, 2, ctx.num_steps)
+    sf = scalar_arg(args, 1, ctx.num_steps)
+    tf = scalar_arg(args, 2, ctx.num_steps)
     used = present.any(axis=0) if present.size else np.zeros(sf.shape, dtype=bool)
     bad_sf = used & ~((sf > 0) & (sf < 1))
     bad_tf = used & ~((tf > 0) & (tf < 1))
@@ -577,7 +516,7 @@ def _double_exponential_smoothing(ctx: EvalContext, call: Call, args: list[Value
             y = (1 - sfw) * (s1 + nb)
             b = np.where(act, nb, b)
             s0, s1 = np.where(act, s1, s0), np.where(act, x + y, s1)
-    return _result(rv, s1.reshape(f.lo.shape), present)
+    return window_result(rv, s1.reshape(f.lo.shape), present)
 
 
 RANGE_FUNCTIONS: dict[str, FunctionImpl] = {

@@ -15,7 +15,8 @@ from lab.server.promql.parser.ast import (
     NumberLiteral,
     VectorSelector,
 )
-from lab.server.promql.range_functions import RANGE_FUNCTIONS, WindowedRangeVector
+from lab.server.promql.range_functions import RANGE_FUNCTIONS
+from lab.server.promql.range_windows import WindowedRangeVector
 from lab.server.promql.values import InstantVector, RangeSeries, Scalar
 
 NAME = Matcher(MatchType.EQUAL, "__name__", "x_total")
