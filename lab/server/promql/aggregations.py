@@ -21,12 +21,14 @@ from lab.server.promql.opsupport import (
     group_ids,
     kahan_inc,
     members_by_rank,
+    sorted_groups,
     warn,
 )
 from lab.server.promql.parser.ast import AggregateExpr
 from lab.server.promql.values import F64, I64, InstantVector, Scalar, StringValue, Value
 
 SELECTING = frozenset({"topk", "bottomk", "limitk", "limit_ratio"})
+_EXACT_LIMIT = float(2**53)
 
 
 def grouping_key(labels: Labels, grouping: tuple[str, ...], without: bool) -> Labels:
@@ -59,8 +61,8 @@ def aggregate(
     keys = [grouping_key(lbl, node.grouping, node.without) for lbl in vec.labels]
     ids, uniques = group_ids(keys)
     num_groups = len(uniques)
-    count = np.zeros((num_groups, steps), dtype=np.int64)
-    np.add.at(count, ids, vec.present.astype(np.int64))
+    order, starts = sorted_groups(ids, num_groups)
+    count = np.add.reduceat(vec.present[order].astype(np.int64), starts, axis=0)
     present = count > 0
 
     if op == "count":
@@ -68,11 +70,12 @@ def aggregate(
     elif op == "group":
         values = np.ones((num_groups, steps))
     elif op in ("min", "max"):
-        values = _min_max(op, vec, ids, num_groups)
+        values = _min_max(op, vec, order, starts)
     elif op == "sum":
-        values = _sum(vec, ids, num_groups)
+        exact = _exact_sum(vec, order, starts)
+        values = exact if exact is not None else _sum(vec, ids, num_groups)
     elif op == "avg":
-        values = _avg(vec, ids, num_groups)
+        values = _avg(vec, ids, num_groups, count)
     elif op in ("stddev", "stdvar"):
         values = _variance(vec, ids, num_groups)
         if op == "stddev":
@@ -111,39 +114,64 @@ def _check_quantile(ctx: EvalContext, node: AggregateExpr, q: F64) -> None:
             warn(ctx, node.param.pos, msg)
 
 
-def _min_max(op: str, vec: InstantVector, ids: I64, num_groups: int) -> F64:
+def _min_max(op: str, vec: InstantVector, order: I64, starts: I64) -> F64:
     # Upstream replaces a NaN accumulator by any later sample and never lets a
     # NaN sample replace a number: that is fmin/fmax, with absent steps as NaN.
-    steps = vec.values.shape[1]
-    vals = np.where(vec.present, vec.values, np.nan)
-    out = np.full((num_groups, steps), np.nan)
+    vals = np.where(vec.present, vec.values, np.nan)[order]
     ufunc = np.fmin if op == "min" else np.fmax
-    ufunc.at(out, ids, vals)
-    return out
+    return np.asarray(ufunc.reduceat(vals, starts, axis=0), dtype=np.float64)
+
+
+def _exact_sum(vec: InstantVector, order: I64, starts: I64) -> F64 | None:
+    """Group sums by plain addition when that is provably what the compensated
+    sum yields: integral values whose absolute sum stays below 2**53 make every
+    partial sum exact, so the compensation stays 0 (the common counter case)."""
+    vals = np.where(vec.present, vec.values, 0.0)[order]
+    if not np.array_equal(vals, np.trunc(vals)):
+        return None
+    with np.errstate(all="ignore"):
+        if not (np.add.reduceat(np.abs(vals), starts, axis=0) < _EXACT_LIMIT).all():
+            return None
+    return np.asarray(np.add.reduceat(vals, starts, axis=0), dtype=np.float64)
+
+
+def _kahan_group_sums(vec: InstantVector, ids: I64, num_groups: int) -> tuple[F64, F64]:
+    """Upstream's compensated sum per group, folding members in input order.
+
+    An absent sample is folded in as 0.0, which leaves both the sum and the
+    compensation unchanged, and the first sample folded onto (0, 0) gives the
+    sample itself: so no per-step masks are needed."""
+    vals = np.where(vec.present, vec.values, 0.0)
+    steps = vals.shape[1]
+    total = np.zeros((num_groups, steps))
+    comp = np.zeros((num_groups, steps))
+    for rows, groups in members_by_rank(ids, num_groups):
+        if len(groups) == num_groups:
+            total, comp = kahan_inc(vals[rows], total, comp)
+        else:
+            total[groups], comp[groups] = kahan_inc(vals[rows], total[groups], comp[groups])
+    return total, comp
 
 
 def _sum(vec: InstantVector, ids: I64, num_groups: int) -> F64:
-    steps = vec.values.shape[1]
-    total = np.zeros((num_groups, steps))
-    comp = np.zeros((num_groups, steps))
-    seen = np.zeros((num_groups, steps), dtype=bool)
-    for rows, groups in members_by_rank(ids, num_groups):
-        v = vec.values[rows]
-        p = vec.present[rows]
-        s, c, sn = total[groups], comp[groups], seen[groups]
-        ns, nc = kahan_inc(v, s, c)
-        first = p & ~sn
-        upd = p & sn
-        total[groups] = np.where(first, v, np.where(upd, ns, s))
-        comp[groups] = np.where(first, 0.0, np.where(upd, nc, c))
-        seen[groups] = sn | p
+    total, comp = _kahan_group_sums(vec, ids, num_groups)
     with np.errstate(invalid="ignore"):
         return total + comp
 
 
-def _avg(vec: InstantVector, ids: I64, num_groups: int) -> F64:
+def _avg(vec: InstantVector, ids: I64, num_groups: int, count: I64) -> F64:
     """Upstream's mean: a compensated direct sum divided by the count, switching
     per group to a compensated incremental mean once the sum would overflow."""
+    total, comp = _kahan_group_sums(vec, ids, num_groups)
+    if np.isfinite(total).all():
+        # A sum that ends finite never overflowed on the way (an infinite
+        # partial sum stays infinite or NaN), so the direct mean applies.
+        with np.errstate(all="ignore"):
+            return total / count + comp / count
+    return _avg_switching(vec, ids, num_groups)
+
+
+def _avg_switching(vec: InstantVector, ids: I64, num_groups: int) -> F64:
     steps = vec.values.shape[1]
     shape = (num_groups, steps)
     total, comp, mean = np.zeros(shape), np.zeros(shape), np.zeros(shape)

@@ -15,7 +15,7 @@ import numpy as np
 
 from lab.model.labels import METRIC_NAME, Labels
 from lab.server.promql.errors import EvalError
-from lab.server.promql.opsupport import go_labels_str, group_ids, merge_same_labels
+from lab.server.promql.opsupport import go_labels_str, group_ids, merge_same_labels, sorted_groups
 from lab.server.promql.parser.ast import BinaryExpr, Cardinality, VectorMatching
 from lab.server.promql.values import BOOL, F64, I64, InstantVector
 
@@ -125,72 +125,172 @@ def match_vectors(
     # Each distinct (left series, right series or fill) pair is one candidate
     # output row; rows with equal labels are merged at the end.
     arith_or_bool = node.op not in COMPARE or node.return_bool
+    blocks = _pair_rows(left, right, matching, j, filled_r, pairs, value, present, arith_or_bool)
+    if matching.card is not Cardinality.ONE_TO_ONE:
+        # Many-to-one: each matched pair must give a distinct result series.
+        _check_unique_results(blocks, pairs_of=blocks.pairs)
+
+    if fill_l is not None and right.num_series:
+        blocks.extend(
+            _fill_left_rows(
+                node,
+                matching,
+                left,
+                right,
+                lsig,
+                rsig,
+                sigs,
+                swapped,
+                l_pres,
+                r_pres,
+                fill_l,
+                arith_or_bool,
+            )
+        )
+    keep = np.flatnonzero(blocks.present().any(axis=1))
+    return merge_same_labels(
+        [blocks.labels[int(i)] for i in keep],
+        blocks.values()[keep],
+        blocks.present()[keep],
+        np.asarray(blocks.drop, dtype=bool)[keep],
+    )
+
+
+class _Rows:
+    """Candidate output rows: labels, drop marks, (rows x steps) values/presence."""
+
+    def __init__(self) -> None:
+        self.labels: list[Labels] = []
+        self.drop: list[bool] = []
+        self._values: list[F64] = []
+        self._present: list[BOOL] = []
+        self.pairs: BOOL | None = None  # matched cells per row, for many-to-one checks
+
+    def add(self, labels: list[Labels], drop: list[bool], values: F64, present: BOOL) -> None:
+        self.labels += labels
+        self.drop += drop
+        self._values.append(values)
+        self._present.append(present)
+
+    def extend(self, other: _Rows) -> None:
+        self.labels += other.labels
+        self.drop += other.drop
+        self._values += other._values
+        self._present += other._present
+
+    def values(self) -> F64:
+        return np.vstack(self._values) if self._values else np.zeros((0, 0))
+
+    def present(self) -> BOOL:
+        return np.vstack(self._present) if self._present else np.zeros((0, 0), dtype=bool)
+
+
+def _pair_rows(
+    left: InstantVector,
+    right: InstantVector,
+    matching: VectorMatching,
+    j: I64,
+    filled_r: BOOL,
+    pairs: BOOL,
+    value: F64,
+    present: BOOL,
+    arith_or_bool: bool,
+) -> _Rows:
+    """One row per distinct (left series, right series or fill) pair."""
+    steps = pairs.shape[1]
+    out = _Rows()
+    codes = np.where(filled_r, -1, j)
+    has = pairs.any(axis=1)
+    lo = np.where(pairs, codes, np.iinfo(np.int64).max).min(axis=1)
+    hi = np.where(pairs, codes, -2).max(axis=1)
+    if ((lo == hi) | ~has).all():
+        # Common case: each left series meets one partner at every step.
+        rows = np.flatnonzero(has)
+        labels = [
+            _result(left.labels[i], right.labels[lo[i]] if lo[i] >= 0 else _EMPTY, matching)
+            for i in rows.tolist()
+        ]
+        drop = [bool(arith_or_bool or left.drop_name[i]) for i in rows.tolist()]
+        out.add(labels, drop, value[rows], present[rows])
+        out.pairs = pairs[rows]
+        return out
     n_right = right.num_series + 1
     pr, pc = np.nonzero(pairs)
-    codes = pr * n_right + np.where(filled_r[pr, pc], -1, j[pr, pc]) + 1
-    uniq, inv = np.unique(codes, return_inverse=True)
-    out_labels: list[Labels] = []
-    out_drop: list[bool] = []
+    cell_codes = pr * n_right + codes[pr, pc] + 1
+    uniq, inv = np.unique(cell_codes, return_inverse=True)
+    inv = inv.ravel()
+    labels = []
+    drop = []
     for code in uniq.tolist():
         li, rj = divmod(code, n_right)
         rs = right.labels[rj - 1] if rj > 0 else _EMPTY
-        out_labels.append(result_metric(left.labels[li], rs, matching))
-        out_drop.append(bool(arith_or_bool or left.drop_name[li]))
-    cell_rows = [inv.ravel()]
-    cell_cols = [pc]
-    cell_vals = [value[pr, pc]]
-    cell_pres = [present[pr, pc]]
+        labels.append(_result(left.labels[li], rs, matching))
+        drop.append(bool(arith_or_bool or left.drop_name[li]))
+    vals = np.zeros((len(uniq), steps))
+    pres = np.zeros((len(uniq), steps), dtype=bool)
+    cell_pairs = np.zeros((len(uniq), steps), dtype=bool)
+    vals[inv, pc] = value[pr, pc]
+    pres[inv, pc] = present[pr, pc]
+    cell_pairs[inv, pc] = True
+    out.add(labels, drop, vals, pres)
+    out.pairs = cell_pairs
+    return out
 
-    if matching.card is not Cardinality.ONE_TO_ONE and len(pr):
-        # Many-to-one: each matched pair must give a distinct result series.
-        label_ids, uniques = group_ids(out_labels)
-        dup = np.zeros((len(uniques), steps), dtype=np.int64)
-        np.add.at(dup, (label_ids[inv.ravel()], pc), 1)
-        if (dup > 1).any():
-            raise EvalError(
-                "multiple matches for labels: grouping labels must ensure unique matches"
-            )
 
-    if fill_l is not None and right.num_series:
-        # Right series whose signature no left series has at that step get a
-        # filled left operand labelled with the match group's labels.
-        lhs_has = np.zeros((nsig, steps), dtype=bool)
-        lr, lc = np.nonzero(l_pres)
-        lhs_has[lsig[lr], lc] = True
-        fr_rows, fr_cols = np.nonzero(r_pres & ~lhs_has[rsig])
-        v2, p2 = _evaluate(
-            node,
-            np.full(fr_rows.shape, fill_l),
-            right.values[fr_rows, fr_cols],
-            np.ones(fr_rows.shape, dtype=bool),
-            swapped,
-        )
-        fr_uniq, fr_inv = np.unique(fr_rows, return_inverse=True)
-        base = len(out_labels)
-        for rj in fr_uniq.tolist():
-            ls = sigs[int(rsig[rj])]
-            out_labels.append(result_metric(ls, right.labels[rj], matching))
-            out_drop.append(bool(arith_or_bool))
-        cell_rows.append(base + fr_inv.ravel())
-        cell_cols.append(fr_cols)
-        cell_vals.append(v2)
-        cell_pres.append(p2)
+def _result(ls: Labels, rs: Labels, matching: VectorMatching) -> Labels:
+    if (
+        matching.card is Cardinality.ONE_TO_ONE
+        and not matching.on
+        and not matching.labels
+        and not matching.include
+    ):
+        return ls  # plain one-to-one: the left series' labels as they are
+    return result_metric(ls, rs, matching)
 
-    n = len(out_labels)
-    values = np.zeros((n, steps))
-    out_present = np.zeros((n, steps), dtype=bool)
-    r_all = np.concatenate(cell_rows).astype(np.int64)
-    c_all = np.concatenate(cell_cols).astype(np.int64)
-    p_all = np.concatenate(cell_pres).astype(bool)
-    values[r_all[p_all], c_all[p_all]] = np.concatenate(cell_vals)[p_all]
-    out_present[r_all[p_all], c_all[p_all]] = True
-    keep = np.flatnonzero(out_present.any(axis=1))
-    return merge_same_labels(
-        [out_labels[int(i)] for i in keep],
-        values[keep],
-        out_present[keep],
-        np.asarray(out_drop, dtype=bool)[keep],
+
+def _check_unique_results(rows: _Rows, pairs_of: BOOL | None) -> None:
+    if pairs_of is None or not len(rows.labels):
+        return
+    ids, uniques = group_ids(rows.labels)
+    if len(uniques) == len(rows.labels):
+        return
+    order, starts = sorted_groups(ids, len(uniques))
+    counts = np.add.reduceat(pairs_of[order].astype(np.int64), starts, axis=0)
+    if (counts > 1).any():
+        raise EvalError("multiple matches for labels: grouping labels must ensure unique matches")
+
+
+def _fill_left_rows(
+    node: BinaryExpr,
+    matching: VectorMatching,
+    left: InstantVector,
+    right: InstantVector,
+    lsig: I64,
+    rsig: I64,
+    sigs: list[Labels],
+    swapped: bool,
+    l_pres: BOOL,
+    r_pres: BOOL,
+    fill_l: float,
+    arith_or_bool: bool,
+) -> _Rows:
+    """Right series whose signature no left series has at a step get a filled
+    left operand, labelled with the match group's labels."""
+    nsig, steps = len(sigs), r_pres.shape[1]
+    lhs_has = np.zeros((nsig, steps), dtype=bool)
+    lr, lc = np.nonzero(l_pres)
+    lhs_has[lsig[lr], lc] = True
+    need = r_pres & ~lhs_has[rsig]
+    rows = np.flatnonzero(need.any(axis=1))
+    out = _Rows()
+    if not len(rows):
+        return out
+    v2, p2 = _evaluate(
+        node, np.full((len(rows), steps), fill_l), right.values[rows], need[rows], swapped
     )
+    labels = [result_metric(sigs[int(rsig[r])], right.labels[r], matching) for r in rows.tolist()]
+    out.add(labels, [bool(arith_or_bool)] * len(rows), v2, p2)
+    return out
 
 
 def _evaluate(node: BinaryExpr, lv: F64, rv: F64, pairs: BOOL, swapped: bool) -> tuple[F64, BOOL]:

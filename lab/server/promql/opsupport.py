@@ -43,6 +43,15 @@ def group_ids(keys: Sequence[Labels]) -> tuple[I64, list[Labels]]:
     return ids, list(index)
 
 
+def sorted_groups(ids: I64, num_groups: int) -> tuple[I64, I64]:
+    """(order, starts): series sorted by group (stable), and where each group's
+    run begins, for ``ufunc.reduceat(arr[order], starts, axis=0)``. Every group
+    has at least one member."""
+    order = np.argsort(ids, kind="stable")
+    starts = np.searchsorted(ids[order], np.arange(num_groups))
+    return order, starts
+
+
 def members_by_rank(ids: I64, num_groups: int) -> list[tuple[I64, I64]]:
     """For r = 0, 1, ...: (series indices, their group ids) of every group's r-th
     member in input order. Sequential per-group algorithms (Kahan sums,
