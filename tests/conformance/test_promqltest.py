@@ -21,6 +21,10 @@ from lab.server.promql.promqltest.runner import FAIL, PASS, EvalOutcome, run_fil
 
 CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "conformance" / "promqltest"
 KNOWN_FAILURES = Path(__file__).with_name("promqltest_known_failures.txt")
+#: the same ratchet for float evals that use experimental features
+KNOWN_EXPERIMENTAL_FAILURES = Path(__file__).with_name(
+    "promqltest_known_failures_experimental.txt"
+)
 _EXPERIMENTAL_COLUMNS = ("dur_expr", "ext_range", "fill", "start_ts")
 
 pytestmark = [
@@ -45,9 +49,9 @@ def _is_core(row: dict[str, str]) -> bool:
     )
 
 
-def _known_failures() -> set[tuple[str, int]]:
+def _known_failures(path: Path = KNOWN_FAILURES) -> set[tuple[str, int]]:
     out: set[tuple[str, int]] = set()
-    for raw in KNOWN_FAILURES.read_text(encoding="utf-8").splitlines():
+    for raw in path.read_text(encoding="utf-8").splitlines():
         line = raw.split("#", 1)[0].strip()
         if line:
             file, num = line.rsplit(":", 1)
@@ -85,6 +89,17 @@ def test_core_float_evals_ratchet(outcomes: dict[tuple[str, int], EvalOutcome]) 
     assert not fixed, "these evals now pass; remove them from the known failures:\n" + "\n".join(
         f"{f}:{n}" for f, n in fixed
     )
+
+
+def test_experimental_float_evals_ratchet(
+    outcomes: dict[tuple[str, int], EvalOutcome],
+) -> None:
+    inventory = _inventory()
+    other = {k for k, r in inventory.items() if r["hist"] == "0" and not _is_core(r)}
+    failing = {k for k in other if outcomes[k].status != PASS}
+    known = _known_failures(KNOWN_EXPERIMENTAL_FAILURES)
+    assert sorted(failing - known) == [], "experimental float evals newly failing"
+    assert sorted(known - failing) == [], "now passing; remove from the known failures"
 
 
 def test_report_counts(outcomes: dict[tuple[str, int], EvalOutcome]) -> None:
