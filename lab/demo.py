@@ -158,11 +158,7 @@ def run(echo: Callable[[str], None], instances: int = 10, conformance: bool = Tr
     echo("promlab demo: a 6-hour synthetic incident replayed into the in-memory store")
     t0 = time.perf_counter()
     storage = MemoryStorage()
-    n_series = n_samples = 0
-    for series in DemoDataset(spec).series():
-        storage.add_series(series.labels, series.timestamps, series.values)
-        n_series += 1
-        n_samples += series.values.size
+    n_series, n_samples = DemoDataset(spec).load_into(storage)
     echo(
         f"  {n_series} series, {n_samples:,} samples (15 s scrapes, {instances} instances) "
         f"generated and loaded in {time.perf_counter() - t0:.2f}s\n"

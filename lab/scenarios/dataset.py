@@ -25,6 +25,7 @@ from __future__ import annotations
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 
@@ -55,6 +56,12 @@ class GeneratedSeries:
     labels: Labels
     timestamps: I64
     values: F64
+
+
+class SeriesSink(Protocol):
+    """Takes a whole series at once (the in-memory store does; bulk import will)."""
+
+    def add_series(self, labels: Labels, timestamps: I64, values: F64) -> None: ...
 
 
 class DemoDataset:
@@ -96,6 +103,15 @@ class DemoDataset:
             yield from self._histogram(base)
             yield self._batch(base)
             yield self._intermittent(base)
+
+    def load_into(self, sink: SeriesSink) -> tuple[int, int]:
+        """Write every series into ``sink``; return (series, samples) written."""
+        series = samples = 0
+        for s in self.series():
+            sink.add_series(s.labels, s.timestamps, s.values)
+            series += 1
+            samples += s.values.size
+        return series, samples
 
     def _http_requests(self, base: dict[str, str]) -> Iterator[GeneratedSeries]:
         for method in METHODS:
