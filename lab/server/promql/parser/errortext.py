@@ -14,7 +14,12 @@ import re
 
 from lark import Token
 
-from lab.server.promql.parser.literals import go_quote, go_quote_rune
+from lab.server.promql.parser.literals import (
+    LiteralError,
+    go_quote,
+    go_quote_rune,
+    parse_duration_ms,
+)
 
 Problem = tuple[int, int, str]
 
@@ -30,6 +35,21 @@ _OPERATORS = frozenset(
         "AND", "OR", "UNLESS", "ATAN2",
     }
 )  # fmt: skip
+#: keyword text -> the terminal that spells it (for describing identifiers)
+KEYWORD_TOKENS = {
+    **{w: w.upper() for w in ("bool", "by", "without", "on", "ignoring", "group_left")},
+    **{w: w.upper() for w in ("group_right", "offset", "anchored", "smoothed")},
+    **{w: w.upper() for w in ("fill", "fill_left", "fill_right", "and", "or", "unless")},
+    **{w: w.upper() for w in ("atan2", "start", "end", "step", "range", "min_of", "max_of")},
+    **{w: "AGG_OP" for w in ("sum", "avg", "count", "min", "max", "group", "stddev")},
+    **{w: "AGG_OP" for w in ("stdvar", "topk", "bottomk", "count_values", "quantile")},
+    **{w: "AGG_OP" for w in ("limitk", "limit_ratio")},
+    "inf": "NUMBER",
+    "nan": "NUMBER",
+}
+#: keywords upstream never accepts as a metric or function name
+RESERVED_NAMES = frozenset({"bool", "on", "ignoring", "group_left", "group_right", "atan2"})
+
 _PUNCT = frozenset(
     {"LPAREN", "RPAREN", "LBRACE", "RBRACE", "LBRACKET", "RBRACKET", "COMMA", "COLON"}
 )
@@ -41,7 +61,10 @@ def describe_token(tok: Token) -> str:
     text = str(tok)
     if kind == "$END":
         return "end of input"
-    if kind in ("IDENT", "LABEL_NAME"):
+    if kind in ("IDENT", "LABEL"):
+        # Outside braces upstream's lexer makes every keyword a keyword.
+        kind = KEYWORD_TOKENS.get(text.lower(), kind)
+    if kind in ("IDENT", "LABEL", "LABEL_NAME"):
         return f"{'metric identifier' if ':' in text else 'identifier'} {go_quote(text)}"
     if kind in _KEYWORDS:
         return f"<{text}>"
@@ -72,7 +95,7 @@ def _context(expected: set[str]) -> str:
         return ' in label matching, expected "," or "}"'
     if e == {"LPAREN"}:
         return ' in grouping opts, expected "("'
-    if {"IDENT", "STRING"} <= e and "NUMBER" not in e:
+    if {"LABEL", "STRING"} <= e:
         return " in grouping opts, expected label"
     if e == {"COMMA", "RPAREN"}:
         return ' in grouping opts, expected "," or ")"'
@@ -135,6 +158,7 @@ def previous_keyword(query: str, pos: int) -> str | None:
 # -- lexer-level problems -----------------------------------------------------------
 
 _SPACE = " \t\r\n"
+_DURATION_KEYWORDS = ("step", "range", "min_of", "max_of")
 
 
 def _is_alpha(c: str) -> bool:
@@ -146,7 +170,11 @@ def _is_alnum(c: str) -> bool:
 
 
 def _number_text(q: str, i: int) -> tuple[int, bool]:
-    """Scan a number or duration at ``i`` as upstream's lexer does: (end, ok)."""
+    """Scan a number or duration at ``i`` like upstream's lexer: (end, ok).
+
+    On failure ``end`` is where upstream stops, so that the quoted text in
+    "bad number or duration syntax" is the same.
+    """
     n = len(q)
     j = i
     digits = "0123456789"
@@ -162,14 +190,14 @@ def _number_text(q: str, i: int) -> tuple[int, bool]:
     dot = exp = False
     while j < n and (q[j] in digits or q[j] in "._eE"):
         c = q[j]
+        j += 1
         if c == ".":
-            j += 1
-            if dot or len(digits) > 10 or (j < n and q[j] in "_."):
-                return j + (1 if j < n and q[j] in "_." else 0), False
+            if dot or len(digits) > 10:
+                return j, False
             dot = True
-            continue
-        if c in "eE" and digits == "0123456789":
-            j += 1
+            if j < n and q[j] in "_.":
+                return j + 1, False
+        elif c in "eE" and c not in digits:
             if exp:
                 return j, False
             exp = True
@@ -177,19 +205,12 @@ def _number_text(q: str, i: int) -> tuple[int, bool]:
                 j += 1
             if j >= n or q[j] in "._eE":
                 return min(j + 1, n), False
-            continue
-        if c == "_":
-            j += 1
-            if j >= n or q[j] in "._eE":
-                return min(j + 1, n), False
-            continue
-        j += 1
-    if j == i:
-        return j, False
-    if j >= n or not _is_alnum(q[j]):
+        elif c == "_" and (j >= n or q[j] in "._eE"):
+            return min(j + 1, n), False
+    if j > i and (j >= n or not _is_alnum(q[j])):
         return j, True
-    # Not a number: maybe a duration (units smhdwy, an optional s for ms).
-    if q[j] not in "smhdwy":
+    # Not a number: a duration needs a unit (smhdwy, then "s" for ms) next.
+    if j >= n or q[j] not in "smhdwy":
         return j, False
     j += 1
     if j < n and q[j] == "s":
@@ -207,37 +228,45 @@ def _number_text(q: str, i: int) -> tuple[int, bool]:
     return j, True
 
 
+def _skip_string(q: str, i: int) -> tuple[int, str | None]:
+    """The end of the string literal at ``i``, or an error message."""
+    quote = q[i]
+    j = i + 1
+    n = len(q)
+    while j < n and q[j] != quote:
+        if quote != "`" and q[j] == "\n":
+            return j, "unterminated quoted string"
+        if quote != "`" and q[j] == "\\":
+            j += 1
+            if j >= n:
+                return j, "escape sequence not terminated"
+        j += 1
+    if j >= n:
+        return j, "unterminated raw string" if quote == "`" else "unterminated quoted string"
+    return j + 1, None
+
+
 def lexer_error(query: str, fail_pos: int) -> Problem | None:
     """The first problem upstream's lexer reports at or before ``fail_pos``."""
     q = query
     n = len(q)
     i = 0
     depth = 0
-    brace = False
-    bracket = False
+    brace = bracket = duration = False  # duration: right after "[", before a number
     while i < n and i <= fail_pos:
         c = q[i]
         if c in _SPACE:
             i += 1
             continue
-        if c == "#":
+        if c == "#" and not bracket:
             while i < n and q[i] not in "\r\n":
                 i += 1
             continue
-        if c in "\"'`":
-            j = i + 1
-            while j < n and q[j] != c:
-                if c != "`" and q[j] == "\n":
-                    break
-                if c != "`" and q[j] == "\\":
-                    j += 1
-                j += 1
-            if j >= n or q[j] != c:
-                what = "unterminated raw string" if c == "`" else "unterminated quoted string"
-                if c != "`" and j >= n and q.endswith("\\"):
-                    what = "escape sequence not terminated"
-                return i, n, what
-            i = j + 1
+        if c in "\"'`" and not duration:
+            start = i
+            i, problem = _skip_string(q, i)
+            if problem is not None:
+                return start, n, problem
             continue
         if brace:
             if _is_alpha(c):
@@ -247,12 +276,11 @@ def lexer_error(query: str, fail_pos: int) -> Problem | None:
             if c == "}":
                 brace = False
             elif c == "=":
-                if i + 1 < n and q[i + 1] == "~":
-                    i += 1
+                i += 1 if i + 1 < n and q[i + 1] == "~" else 0
             elif c == "!":
-                nxt = q[i + 1] if i + 1 < n else ""
-                if nxt not in ("~", "="):
-                    shown = go_quote_rune(nxt or " ")
+                nxt = q[i + 1] if i + 1 < n else " "
+                if nxt not in "~=":
+                    shown = go_quote_rune(nxt)
                     return i, n, f"unexpected character after '!' inside braces: {shown}"
                 i += 1
             elif c == "{":
@@ -265,12 +293,26 @@ def lexer_error(query: str, fail_pos: int) -> Problem | None:
             end, ok = _number_text(q, i)
             if not ok:
                 return i, end, f"bad number or duration syntax: {go_quote(q[i:end])}"
+            if i <= fail_pos < end:
+                # Lexed as a duration upstream (such as "1.5m"), which then fails.
+                try:
+                    parse_duration_ms(q[i:end])
+                except LiteralError as exc:
+                    return i, end, str(exc)
             i = end
+            duration = False
             continue
+        if bracket and (_is_alpha(c) or c == ":"):
+            word = re.match(r"[a-zA-Z_]+", q[i:])
+            if c != ":" and (word is None or word.group(0).lower() not in _DURATION_KEYWORDS):
+                if duration:
+                    return i, n, f"unexpected character in duration expression: {go_quote_rune(c)}"
+                return i, n, f"unexpected character: {go_quote_rune(c)}, expected ':'"
+            i += 1 if word is None else len(word.group(0))
+            continue
+        if duration and c not in "()+-*/%^,:]":
+            return i, n, f"unexpected character in duration expression: {go_quote_rune(c)}"
         if _is_alpha(c) or c == ":":
-            if bracket and c == ":":
-                i += 1
-                continue
             while i < n and (_is_alnum(q[i]) or q[i] == ":"):
                 i += 1
             continue
@@ -285,35 +327,40 @@ def lexer_error(query: str, fail_pos: int) -> Problem | None:
         elif c == "[":
             if bracket:
                 return i + 1, n, "unexpected left bracket '['"
-            bracket = True
+            bracket = duration = True
         elif c == "]":
             if not bracket:
                 return i + 1, n, "unexpected right bracket ']'"
-            bracket = False
+            bracket = duration = False
         elif c == "=":
             if i + 1 < n and q[i + 1] == "~":
                 return i, n, "unexpected character after '=': '~'"
-            if i + 1 < n and q[i + 1] == "=":
-                i += 1
+            i += 1 if i + 1 < n and q[i + 1] == "=" else 0
         elif c == "!":
-            nxt = q[i + 1] if i + 1 < n else ""
+            nxt = q[i + 1] if i + 1 < n else " "
             if nxt != "=":
-                return i, n, f"unexpected character after '!': {go_quote_rune(nxt or ' ')}"
+                return i, n, f"unexpected character after '!': {go_quote_rune(nxt)}"
             i += 1
         elif c in "<>":
-            if i + 1 < n and q[i + 1] in "=/":
-                i += 1
+            i += 1 if i + 1 < n and q[i + 1] in "=/" else 0
         elif c not in ",*/%+-^@":
             return i, n, f"unexpected character: {go_quote_rune(c)}"
         i += 1
     if fail_pos >= n:
         if brace:
             return n, n, "unexpected end of input inside braces"
+        if duration:
+            return n, n, "unexpected end of input in duration expression"
         if depth > 0:
             return n, n, "unclosed left parenthesis"
         if bracket:
             return n, n, "unclosed left bracket"
     return None
+
+
+def in_brackets(query: str, pos: int) -> bool:
+    """Whether ``pos`` is inside ``[...]`` (strings aside, which cannot be there)."""
+    return query.rfind("[", 0, pos) > query.rfind("]", 0, pos)
 
 
 def bad_character(query: str, pos: int, allowed: set[str]) -> Problem:

@@ -22,9 +22,12 @@ from lab.server.promql.errors import ParseError, ParseErrorDetail
 from lab.server.promql.parser.ast import Expr, VectorSelector
 from lab.server.promql.parser.checks import check
 from lab.server.promql.parser.errortext import (
+    RESERVED_NAMES,
     after_keyword,
     bad_character,
+    describe_token,
     describe_unexpected,
+    in_brackets,
     lexer_error,
     previous_keyword,
 )
@@ -46,6 +49,7 @@ def _parser() -> Lark:
         lexer="contextual",
         transformer=PromQLTransformer(),
         maybe_placeholders=True,
+        lexer_callbacks={"IDENT": _reject_reserved},
         cache=True,
     )
 
@@ -77,24 +81,45 @@ def parse(query: str) -> Expr:
 
 
 def _syntax_error(query: str, exc: UnexpectedInput) -> tuple[int, int, str]:
-    lexer = lexer_error(query, exc.pos_in_stream or 0)
+    if isinstance(exc, UnexpectedToken):
+        tok: Token = exc.token
+        at = len(query) if tok.type == "$END" else int(tok.start_pos or 0)
+    else:
+        at = int(exc.pos_in_stream or 0)
+    # Upstream's lexer runs ahead of its parser and words its own problems.
+    lexer = lexer_error(query, at)
     if lexer is not None:
         return lexer
     if isinstance(exc, UnexpectedCharacters):
-        return bad_character(query, exc.pos_in_stream or 0, set(exc.allowed or ()))
+        return bad_character(query, at, set(exc.allowed or ()))
     if isinstance(exc, UnexpectedToken):
-        tok: Token = exc.token
         expected = set(exc.expected or ())
-        at = len(query) if tok.type == "$END" else int(tok.start_pos or 0)
         keyword = previous_keyword(query, at)
+        if keyword is None and in_brackets(query, at) and expected <= _DURATION_START:
+            keyword = "["
         if keyword is not None:
-            problem = after_keyword(query, tok, expected, keyword)
+            problem = after_keyword(query, exc.token, expected, keyword)
             if problem is not None:
                 return problem
-        return describe_unexpected(query, tok, expected)
+        return describe_unexpected(query, exc.token, expected)
     if isinstance(exc, UnexpectedEOF):
         return len(query), len(query), "unexpected end of input"
     return 0, len(query), str(exc)
+
+
+#: what a duration may start with (and what may follow step, range, min_of, max_of)
+_DURATION_START = frozenset(
+    {"NUMBER", "DURATION", "LPAREN", "PLUS", "MINUS", "STEP", "RANGE", "MIN_OF", "MAX_OF"}
+)
+
+
+def _reject_reserved(tok: Token) -> Token:
+    """``on``, ``bool``, ``ignoring`` ... are never metric or function names upstream."""
+    if str(tok).lower() in RESERVED_NAMES:
+        raise ParseProblem(
+            int(tok.start_pos or 0), int(tok.end_pos or 0), "unexpected " + describe_token(tok)
+        )
+    return tok
 
 
 def parse_duration(text: str) -> float:
