@@ -1,0 +1,36 @@
+"""The two wire formats, their Content-Types, and the name-escaping schemes.
+
+``TEXT`` is the Prometheus text format 0.0.4; its 1.0.0 revision (Prometheus
+3.x) is the same syntax plus quoted UTF-8 names, which the parser always
+accepts. ``OPENMETRICS`` is OpenMetrics 1.0 text.
+"""
+
+from __future__ import annotations
+
+import enum
+from typing import Final
+
+
+class ExpositionFormat(enum.Enum):
+    TEXT = "text"
+    OPENMETRICS = "openmetrics"
+
+
+class Escaping(enum.Enum):
+    """How names outside ``[a-zA-Z_:][a-zA-Z0-9_:]*`` are written (the ``escaping=``
+    Accept parameter, as in Prometheus/client_golang)."""
+
+    ALLOW_UTF8 = "allow-utf-8"
+    UNDERSCORES = "underscores"
+    DOTS = "dots"
+    VALUES = "values"
+
+
+TEXT_CONTENT_TYPE: Final = "text/plain; version=0.0.4; charset=utf-8"
+OPENMETRICS_CONTENT_TYPE: Final = "application/openmetrics-text; version=1.0.0; charset=utf-8"
+
+#: TYPE words of each format, as written on the wire.
+TEXT_TYPES: Final = frozenset({"counter", "gauge", "histogram", "summary", "untyped"})
+OPENMETRICS_TYPES: Final = frozenset(
+    {"counter", "gauge", "histogram", "gaugehistogram", "stateset", "info", "summary", "unknown"}
+)

@@ -1,0 +1,283 @@
+"""Render metric families as text 0.0.4 or OpenMetrics 1.0.
+
+Two sources: prometheus_client ``Metric`` objects (what ``Collector.collect()``
+yields, in the OpenMetrics data model: a counter ``foo`` has samples
+``foo_total`` / ``foo_created``) and a parsed ``SampleBatch``. Both become
+``_Family`` records in the target format's data model, then one writer per
+format prints them.
+
+Text 0.0.4 from the OpenMetrics model follows prometheus_client's conventions:
+counter ``foo`` is family ``foo_total``; ``info`` is gauge ``foo_info``;
+``stateset`` is a gauge; ``gaugehistogram`` a histogram; ``unknown`` is
+``untyped``; ``_created``, ``_gsum`` and ``_gcount`` samples become separate
+gauge families after their family; units are dropped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from decimal import ROUND_DOWN, Decimal
+from typing import Final
+
+from prometheus_client.metrics_core import Metric
+from prometheus_client.samples import Exemplar, Timestamp
+
+from lab.model.labels import METRIC_NAME
+
+from .batch import NO_TIMESTAMP, SampleBatch
+from .errors import RenderError
+from .formats import Escaping, ExpositionFormat
+from .names import wire_name
+from .numbers import (
+    format_float,
+    format_float_openmetrics,
+    format_seconds_timestamp,
+)
+
+_OM_SUFFIXES: Final = {
+    "counter": ("_total", "_created"),
+    "gauge": ("",),
+    "histogram": ("_bucket", "_count", "_sum", "_created"),
+    "gaugehistogram": ("_bucket", "_gcount", "_gsum"),
+    "summary": ("", "_count", "_sum", "_created"),
+    "info": ("_info",),
+    "stateset": ("",),
+    "unknown": ("",),
+}
+#: OpenMetrics-only samples that text 0.0.4 carries as separate gauge families.
+_SPLIT_SUFFIXES: Final = ("_created", "_gcount", "_gsum")
+_TEXT_TYPE: Final = {
+    "counter": "counter",
+    "gauge": "gauge",
+    "histogram": "histogram",
+    "summary": "summary",
+    "gaugehistogram": "histogram",
+    "info": "gauge",
+    "stateset": "gauge",
+    "unknown": "untyped",
+}
+
+Pairs = Sequence[tuple[str, str]]
+
+
+@dataclass
+class _Sample:
+    name: str
+    labels: Pairs  # sorted, without __name__
+    value: float
+    ts_ms: int | None = None
+    exemplar: tuple[Pairs, float, int | None] | None = None
+
+
+@dataclass
+class _Family:
+    name: str
+    type: str
+    help: str | None
+    unit: str | None = None
+    samples: list[_Sample] = field(default_factory=list)
+
+
+def render(
+    families: Iterable[Metric],
+    fmt: ExpositionFormat = ExpositionFormat.TEXT,
+    *,
+    escaping: Escaping = Escaping.UNDERSCORES,
+) -> bytes:
+    """Render prometheus_client metric families (e.g. ``registry.collect()``)."""
+    om = [_from_metric(m) for m in families]
+    return _write(om, fmt, escaping, from_openmetrics=True)
+
+
+def render_batch(
+    batch: SampleBatch,
+    fmt: ExpositionFormat | None = None,
+    *,
+    escaping: Escaping = Escaping.UNDERSCORES,
+) -> bytes:
+    """Render a parsed batch, in its own format unless ``fmt`` says otherwise."""
+    target = batch.format if fmt is None else fmt
+    families = [_Family(meta.name, meta.type, meta.help, meta.unit) for meta in batch.families]
+    timestamps = batch.timestamps.tolist()
+    for i, (name, labels, value, fam) in enumerate(
+        zip(batch.names, batch.labels, batch.values.tolist(), batch.family.tolist(), strict=True)
+    ):
+        ts = timestamps[i]
+        pairs = [p for p in labels if p[0] != METRIC_NAME]
+        sample = _Sample(name, pairs, value, None if ts == NO_TIMESTAMP else ts)
+        families[fam].samples.append(sample)
+    from_om = batch.format is ExpositionFormat.OPENMETRICS
+    if target is ExpositionFormat.OPENMETRICS and not from_om:
+        families = [f for fam in families for f in _text_to_openmetrics(fam)]
+    return _write(families, target, escaping, from_openmetrics=from_om)
+
+
+# --- sources -------------------------------------------------------------------
+
+
+def _from_metric(metric: Metric) -> _Family:
+    fam = _Family(metric.name, metric.type, metric.documentation, metric.unit or None)
+    for s in metric.samples:
+        if s.native_histogram is not None:
+            continue  # not expressible in OpenMetrics 1.0 or text 0.0.4
+        exemplar = None
+        if s.exemplar is not None:
+            exemplar = _exemplar(s.exemplar)
+        fam.samples.append(
+            _Sample(s.name, sorted(s.labels.items()), float(s.value), _to_ms(s.timestamp), exemplar)
+        )
+    return fam
+
+
+def _exemplar(ex: Exemplar) -> tuple[Pairs, float, int | None]:
+    return sorted(ex.labels.items()), float(ex.value), _to_ms(ex.timestamp)
+
+
+def _to_ms(ts: float | Timestamp | None) -> int | None:
+    """prometheus_client timestamps (float seconds or ``Timestamp``) in exact ms."""
+    if ts is None:
+        return None
+    if isinstance(ts, Timestamp):
+        return ts.sec * 1000 + ts.nsec // 1_000_000
+    seconds = float(ts)
+    if seconds != seconds or seconds in (float("inf"), float("-inf")):
+        raise RenderError(f"invalid timestamp {ts!r}")
+    # Through the shortest decimal so 1.001 s is 1001 ms, not int(1000.9999999999999).
+    return int(Decimal(repr(seconds)).scaleb(3).to_integral_value(rounding=ROUND_DOWN))
+
+
+def _text_to_openmetrics(fam: _Family) -> list[_Family]:
+    """A text-format family in the OpenMetrics model; families that do not fit
+    become one ``unknown`` family per sample name (never renaming series)."""
+    name, kind = fam.name, fam.type
+    if kind == "counter" and name.endswith("_total"):
+        name = name[:-6]
+    elif kind == "untyped":
+        kind = "unknown"
+    candidate = _Family(name, kind, fam.help, fam.unit, fam.samples)
+    if _fits_openmetrics(candidate):
+        return [candidate]
+    split: dict[str, _Family] = {}
+    for s in fam.samples:
+        if s.name not in split:
+            split[s.name] = _Family(s.name, "unknown", fam.help)
+        split[s.name].samples.append(s)
+    return list(split.values())
+
+
+def _fits_openmetrics(fam: _Family) -> bool:
+    suffixes = _OM_SUFFIXES.get(fam.type)
+    if suffixes is None:
+        return False
+    for s in fam.samples:
+        if not s.name.startswith(fam.name) or s.name[len(fam.name) :] not in suffixes:
+            return False
+        suffix = s.name[len(fam.name) :]
+        needed = {"histogram": "le", "gaugehistogram": "le", "summary": "quantile"}.get(fam.type)
+        bucket_or_quantile = suffix == ("" if needed == "quantile" else "_bucket")
+        if needed and bucket_or_quantile and needed not in dict(s.labels):
+            return False
+    return True
+
+
+def _openmetrics_to_text(fam: _Family) -> list[_Family]:
+    kind = _TEXT_TYPE.get(fam.type)
+    if kind is None:
+        raise RenderError(f"unknown metric type {fam.type!r} for family {fam.name!r}")
+    name = fam.name + {"counter": "_total", "info": "_info"}.get(fam.type, "")
+    main = _Family(name, kind, fam.help)
+    split: dict[str, _Family] = {}
+    for s in fam.samples:
+        suffix = s.name[len(fam.name) :] if s.name.startswith(fam.name) else ""
+        if suffix in _SPLIT_SUFFIXES:
+            if s.name not in split:
+                split[s.name] = _Family(s.name, "gauge", fam.help)
+            split[s.name].samples.append(s)
+        else:
+            main.samples.append(s)
+    return [main, *(split[k] for k in sorted(split))]
+
+
+# --- writers -------------------------------------------------------------------
+
+
+def _write(
+    families: list[_Family], fmt: ExpositionFormat, escaping: Escaping, *, from_openmetrics: bool
+) -> bytes:
+    out: list[str] = []
+    if fmt is ExpositionFormat.OPENMETRICS:
+        for fam in families:
+            _write_family(out, fam, escaping, om=True)
+        out.append("# EOF\n")
+    else:
+        for fam in families:
+            for part in _openmetrics_to_text(fam) if from_openmetrics else [fam]:
+                _write_family(out, part, escaping, om=False)
+    try:
+        return "".join(out).encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise RenderError(f"text is not valid UTF-8: {exc}") from None
+
+
+def _escape_value(value: str) -> str:
+    if "\\" in value or '"' in value or "\n" in value:
+        return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+    return value
+
+
+def _escape_help(text: str, om: bool) -> str:
+    text = text.replace("\\", "\\\\").replace("\n", "\\n")
+    return text.replace('"', '\\"') if om else text
+
+
+def _write_family(out: list[str], fam: _Family, escaping: Escaping, *, om: bool) -> None:
+    name, _ = wire_name(fam.name, escaping)
+    if fam.help is not None:
+        out.append(f"# HELP {name} {_escape_help(fam.help, om)}\n")
+    out.append(f"# TYPE {name} {fam.type}\n")
+    if om and fam.unit:
+        out.append(f"# UNIT {name} {fam.unit}\n")
+    fmt_value = format_float_openmetrics if om else format_float
+    label_cache: dict[tuple[str, str], str] = {}
+    for s in fam.samples:
+        sample_name, quoted = wire_name(s.name, escaping)
+        parts = [sample_name] if quoted else []
+        for label, value in s.labels:
+            key = (label, value)
+            text = label_cache.get(key)
+            if text is None:
+                label_text, _ = wire_name(label, escaping, metric=False)
+                text = label_cache[key] = f'{label_text}="{_escape_value(value)}"'
+            parts.append(text)
+        line = "{" + ",".join(parts) + "}" if parts else ""
+        if not quoted:
+            line = sample_name + line
+        line += " " + fmt_value(s.value)
+        if s.ts_ms is not None:
+            line += " " + (format_seconds_timestamp(s.ts_ms) if om else str(s.ts_ms))
+        if om and s.exemplar is not None:
+            line += _exemplar_text(fam, s, escaping)
+        out.append(line + "\n")
+
+
+def _exemplar_text(fam: _Family, s: _Sample, escaping: Escaping) -> str:
+    assert s.exemplar is not None
+    suffix = s.name[len(fam.name) :]
+    if (fam.type, suffix) not in (
+        ("counter", "_total"),
+        ("histogram", "_bucket"),
+        ("gaugehistogram", "_bucket"),
+    ):
+        raise RenderError(
+            f"exemplar on {fam.type} sample {s.name!r}: only counter _total and "
+            "histogram _bucket samples may carry one"
+        )
+    pairs, value, ts_ms = s.exemplar
+    labels = ",".join(
+        f'{wire_name(k, escaping, metric=False)[0]}="{_escape_value(v)}"' for k, v in pairs
+    )
+    text = f" # {{{labels}}} {format_float_openmetrics(value)}"
+    if ts_ms is not None:
+        text += " " + format_seconds_timestamp(ts_ms)
+    return text
