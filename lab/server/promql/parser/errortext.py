@@ -141,11 +141,15 @@ def after_keyword(query: str, tok: Token, expected: set[str], keyword: str) -> P
     return None
 
 
-_PREV_TOKEN = re.compile(r"(\[|offset|@)[ \t\r\n]*\Z", re.IGNORECASE)
+# A keyword, then maybe a duration function name missing its "()".
+_PREV_TOKEN = re.compile(
+    r"(\[|offset|@)[ \t\r\n]*(?:(?:step|range|min_of|max_of)[ \t\r\n]*)?\Z", re.IGNORECASE
+)
 
 
 def previous_keyword(query: str, pos: int) -> str | None:
-    """``[``, ``offset`` or ``@`` if that is what stands right before ``pos``."""
+    """``[``, ``offset`` or ``@`` if that is what stands right before ``pos``
+    (``x offset step`` counts: upstream reports the offset, not the call)."""
     m = _PREV_TOKEN.search(query, 0, pos)
     if m is None:
         return None
