@@ -46,7 +46,6 @@ class BucketGroup:
     """One classic histogram: distinct upper bounds, per-step counts and presence."""
 
     labels: Labels
-    drop_name: bool
     bounds: F64  # (m,) ascending, equal bounds coalesced
     counts: F64  # (m, T)
     present: BOOL  # (m, T)
@@ -81,8 +80,7 @@ def bucket_groups(ctx: EvalContext, vec: InstantVector, arg: Expr) -> list[Bucke
             # Equal bounds (le="0.2" and le="2e-1") are one bucket: counts add up.
             counts[k] += np.where(p, vec.values[i], 0.0)
             present[k] |= p
-        drop = True
-        groups.append(BucketGroup(key, drop, bounds, counts, present))
+        groups.append(BucketGroup(key, bounds, counts, present))
     return groups
 
 

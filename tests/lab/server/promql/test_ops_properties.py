@@ -162,10 +162,6 @@ MATCHINGS = st.sampled_from(
 )
 
 
-def _merge_steps(steps_out):
-    return steps_out
-
-
 @settings(max_examples=300, deadline=None)
 @given(vectors(), vectors(), st.sampled_from(["+", "/", ">", "=="]), MATCHINGS, st.booleans())
 def test_binop_matches_per_step_reference(lhs, rhs, op, matching, return_bool):
