@@ -272,9 +272,11 @@ class LineLexer:
         if not text.startswith(" ", pos + 1):
             self.fail(pos + 1, f'expected " " after "#", got {self._got(pos + 1)}')
         p = pos + 2
-        if text.startswith("EOF", p) and (p + 3 >= self.n or text[p + 3] in "\n"):
+        if text.startswith("EOF", p):
             end = p + 3
-            if end < self.n and end + 1 < self.n:
+            if end < self.n and text[end] != "\n":
+                self.fail(end, f'expected end of line after "# EOF", got {self._got(end)}')
+            if end + 1 < self.n:
                 raise ParseError(
                     self._line_no + 1,
                     1,

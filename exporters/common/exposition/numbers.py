@@ -145,8 +145,8 @@ def show(text: str) -> str:
     for ch in text[:40]:
         if ch == '"' or ch == "\\":
             out.append("\\" + ch)
-        elif ch == "\n":
-            out.append("\\n")
+        elif ch in "\n\r\t":
+            out.append({"\n": "\\n", "\r": "\\r", "\t": "\\t"}[ch])
         elif ch < " " or ch == "\x7f":
             out.append(f"\\x{ord(ch):02x}")
         else:
