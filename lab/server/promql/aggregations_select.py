@@ -19,6 +19,7 @@ from lab.server.promql.opsupport import (
     go_quote,
     group_ids,
     is_valid_label_name,
+    sorted_groups,
     warn,
 )
 from lab.server.promql.parser.ast import AggregateExpr
@@ -48,31 +49,26 @@ def select_series(
         return InstantVector.empty(steps)
 
     ids, uniques = group_ids([_key(lbl, node) for lbl in vec.labels])
-    order = np.argsort(ids, kind="stable")
-    bounds = np.searchsorted(ids[order], np.arange(len(uniques) + 1))
-    selected = np.zeros_like(vec.present)
+    order, starts = sorted_groups(ids, len(uniques))
+    p = vec.present
     # (group, rank at the first step, input index) orders the output series.
     sort_rank = np.zeros(vec.num_series, dtype=np.int64)
-    offsets = None
-    if op == "limit_ratio":
-        offsets = np.array([labels_hash(lbl) / _MAX_UINT64 for lbl in vec.labels])
-    for g in range(len(uniques)):
-        rows = order[bounds[g] : bounds[g + 1]]
-        p = vec.present[rows]
-        if op in ("topk", "bottomk"):
-            ranks = _ranks(vec.values[rows], p, op == "topk")
-            selected[rows] = p & (ranks < kk[None, :])
-            sort_rank[rows] = ranks[:, 0]
-        elif op == "limitk":
-            selected[rows] = p & (np.cumsum(p, axis=0) <= kk[None, :])
-            sort_rank[rows] = np.arange(len(rows))
-        else:
-            assert offsets is not None
-            off = offsets[rows][:, None]
-            r = ratio[None, :]
-            chosen = np.where(r >= 0, off < r, off >= 1.0 + r)
-            selected[rows] = p & chosen
-            sort_rank[rows] = np.arange(len(rows))
+    if op in ("topk", "bottomk"):
+        ranks = _ranks(vec.values, p, ids, starts, op == "topk")
+        selected = p & (ranks < kk[None, :])
+        sort_rank = ranks[:, 0]
+    elif op == "limitk":
+        # Running count of present members within each group (groups are
+        # contiguous in ``order``), minus the count before the group starts.
+        cs = np.cumsum(p[order].astype(np.int64), axis=0)
+        before = np.vstack([np.zeros((1, steps), dtype=np.int64), cs])[starts]
+        within = np.empty_like(cs)
+        within[order] = cs - before[ids[order]]
+        selected = p & (within <= kk[None, :])
+    else:
+        offsets = np.array([labels_hash(lbl) / _MAX_UINT64 for lbl in vec.labels])[:, None]
+        r = ratio[None, :]
+        selected = p & np.where(r >= 0, offsets < r, offsets >= 1.0 + r)
 
     keep = np.flatnonzero(selected.any(axis=1))
     keep = keep[np.lexsort((keep, sort_rank[keep], ids[keep]))]
@@ -84,15 +80,28 @@ def select_series(
     )
 
 
-def _ranks(values: F64, present: BOOL, top: bool) -> I64:
-    """Rank of each member per step: best first, NaN after numbers, absent last,
-    ties in input order (upstream's heap keeps the earlier series on ties)."""
-    nan = np.isnan(values)
-    key = np.where(nan | ~present, 0.0, -values if top else values)
-    index = np.broadcast_to(np.arange(values.shape[0])[:, None], values.shape)
-    order = np.lexsort((index, key, nan, ~present), axis=0)
-    ranks = np.empty_like(order)
-    np.put_along_axis(ranks, order, np.broadcast_to(index, order.shape).copy(), axis=0)
+def _ranks(values: F64, present: BOOL, ids: I64, starts: I64, top: bool) -> I64:
+    """Rank of each series within its group per step: best first, NaN after
+    numbers, absent last, ties in input order (upstream's heap keeps the
+    earlier series on ties)."""
+    steps = values.shape[1]
+    order, _ = sorted_groups(ids, len(starts))
+    # Steps as rows, series grouped contiguously: each group is a slice.
+    v = values[order].T
+    p = present[order].T
+    cls = np.where(~p, 2, np.where(np.isnan(v), 1, 0))
+    key = np.where(cls > 0, 0.0, -v if top else v)
+    ranks_sorted = np.empty(v.shape, dtype=np.int64)
+    bounds = [*starts.tolist(), len(ids)]
+    cols = np.arange(steps)[:, None]
+    for g in range(len(starts)):
+        lo, hi = bounds[g], bounds[g + 1]
+        srt = np.lexsort((key[:, lo:hi], cls[:, lo:hi]), axis=-1)  # stable
+        block = np.empty_like(srt)
+        block[cols, srt] = np.arange(hi - lo)[None, :]
+        ranks_sorted[:, lo:hi] = block
+    ranks = np.empty((values.shape[0], steps), dtype=np.int64)
+    ranks[order] = ranks_sorted.T
     return ranks
 
 

@@ -104,14 +104,18 @@ def match_vectors(
         active = np.ones(steps, dtype=bool)
     l_pres = left.present & active[None, :]
     r_pres = right.present & active[None, :]
-    _check_one_side_unique(right, rsig, r_pres, nsig, matching, swapped)
     rhs_at = np.full((nsig, steps), -1, dtype=np.int64)
-    rows, cols = np.nonzero(r_pres)
-    rhs_at[rsig[rows], cols] = rows
-
+    if len(np.unique(rsig)) == len(rsig):
+        # Distinct signatures on the "one" side: no duplicates possible, and
+        # each signature row comes from exactly one right series.
+        rhs_at[rsig] = np.where(r_pres, np.arange(len(rsig))[:, None], -1)
+    else:
+        _check_one_side_unique(right, rsig, r_pres, nsig, matching, swapped)
+        rows, cols = np.nonzero(r_pres)
+        rhs_at[rsig[rows], cols] = rows
     j = rhs_at[lsig]
     matched = l_pres & (j >= 0)
-    if matching.card is Cardinality.ONE_TO_ONE:
+    if matching.card is Cardinality.ONE_TO_ONE and len(np.unique(lsig)) < len(lsig):
         _check_left_unique(lsig, matched, nsig)
     filled_r = (l_pres & (j < 0)) if fill_r is not None else np.zeros_like(matched)
     pairs = matched | filled_r
