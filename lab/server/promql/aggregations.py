@@ -16,10 +16,10 @@ from lab.model.labels import METRIC_NAME, Labels
 from lab.server.promql.aggregations_select import count_values, select_series
 from lab.server.promql.context import EvalContext
 from lab.server.promql.errors import EvalError
+from lab.server.promql.kahan import kahan_inc
 from lab.server.promql.opsupport import (
     format_float_g,
     group_ids,
-    kahan_inc,
     members_by_rank,
     sorted_groups,
     warn,

@@ -68,19 +68,6 @@ def members_by_rank(ids: I64, num_groups: int) -> list[tuple[I64, I64]]:
     return out
 
 
-# --- compensated summation ---------------------------------------------------------
-
-
-def kahan_inc(inc: F64, total: F64, comp: F64) -> tuple[F64, F64]:
-    """Upstream's ``kahansum.Inc`` elementwise: returns (new sum, new compensation)."""
-    with np.errstate(invalid="ignore", over="ignore"):
-        t = total + inc
-        big_sum = np.abs(total) >= np.abs(inc)
-        c = np.where(big_sum, comp + ((total - t) + inc), comp + ((inc - t) + total))
-        c = np.where(np.isinf(t), 0.0, c)
-    return t, c
-
-
 # --- Go formatting -------------------------------------------------------------------
 
 
