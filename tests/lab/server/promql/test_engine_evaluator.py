@@ -9,7 +9,7 @@ from lab.model.labels import Labels
 from lab.model.matcher import Matcher, MatchType
 from lab.model.value import STALE_NAN
 from lab.server.promql.engine import Engine, MatrixResult, ScalarResult, VectorResult
-from lab.server.promql.errors import EvalError, TooManySamplesError
+from lab.server.promql.errors import EvalError, QueryTimeoutError, TooManySamplesError
 from lab.server.promql.parser.ast import (
     AtKind,
     AtModifier,
@@ -134,4 +134,19 @@ def test_max_samples(storage: MemoryStorage) -> None:
         vector(Engine().instant_query_expr(storage, sel("metric"), 0).value)[
             Labels.of(__name__="metric")
         ]
+    )
+
+
+def test_timeout_raises_upstream_error(storage: MemoryStorage) -> None:
+    # A negative budget is expired before the first node: deterministic, no sleeping.
+    eng = Engine(timeout_s=-1.0)
+    with pytest.raises(QueryTimeoutError, match=r"^query timed out in query execution$"):
+        eng.range_query(storage, "sum(rate(metric[1m]))", 0, 100_000, 10_000)
+
+
+def test_too_many_samples_message_is_upstreams(storage: MemoryStorage) -> None:
+    with pytest.raises(TooManySamplesError) as info:
+        Engine(max_samples=1).range_query(storage, "metric", 0, 100_000, 10_000)
+    assert str(info.value) == (
+        "query processing would load too many samples into memory in query execution"
     )
