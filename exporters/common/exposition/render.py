@@ -139,7 +139,8 @@ def _to_ms(ts: float | Timestamp | None) -> int | None:
     if ts is None:
         return None
     if isinstance(ts, Timestamp):
-        return ts.sec * 1000 + ts.nsec // 1_000_000
+        # nsec carries the sign of sec (Timestamp(-1, 5e8) is -1.5 s); truncate toward 0
+        return ts.sec * 1000 + int(ts.nsec / 1_000_000)
     seconds = float(ts)
     if seconds != seconds or seconds in (float("inf"), float("-inf")):
         raise RenderError(f"invalid timestamp {ts!r}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import struct
 from pathlib import Path
 
@@ -38,3 +39,8 @@ def assert_same(a: SampleBatch, b: SampleBatch) -> None:
 
 def families(batch: SampleBatch) -> dict[str, FamilyMeta]:
     return {f.name: f for f in batch.families}
+
+
+def without_empty_labels(text: str) -> str:
+    """Exposition text with ``name=""`` labels removed (``Labels`` drops them)."""
+    return re.sub(r",\}", "}", re.sub(r'(?<=[{,])[a-zA-Z_][a-zA-Z0-9_]*="",?', "", text))
