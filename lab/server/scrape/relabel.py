@@ -83,9 +83,7 @@ class RelabelConfig:
         action: Action | str = Action.REPLACE,
     ) -> RelabelConfig:
         act = action if isinstance(action, Action) else Action.parse(action)
-        rule = cls(
-            tuple(source_labels), separator, regex, modulus, target_label, replacement, act
-        )
+        rule = cls(tuple(source_labels), separator, regex, modulus, target_label, replacement, act)
         rule.validate()
         return rule
 
@@ -110,7 +108,7 @@ class RelabelConfig:
             raise RelabelConfigError(
                 f"relabel configuration for {a.value} action requires 'target_label' value"
             )
-        invalid_target = f'"{self.target_label}" is invalid \'target_label\' for {a.value} action'
+        invalid_target = f"\"{self.target_label}\" is invalid 'target_label' for {a.value} action"
         if a is Action.REPLACE:
             ok = (
                 _TARGET_WITH_VARS.match(self.target_label)
@@ -126,7 +124,7 @@ class RelabelConfig:
             raise RelabelConfigError(f"'replacement' can not be set for {a.value} action")
         if a is Action.LABELMAP and not _TARGET_WITH_VARS.match(self.replacement):
             raise RelabelConfigError(
-                f'"{self.replacement}" is invalid \'replacement\' for {a.value} action'
+                f"\"{self.replacement}\" is invalid 'replacement' for {a.value} action"
             )
         if a is Action.HASHMOD and not is_legacy_label_name(self.target_label):
             raise RelabelConfigError(invalid_target)
@@ -147,9 +145,7 @@ class RelabelConfig:
             or self.separator != DEFAULT_SEPARATOR
             or self.replacement != DEFAULT_REPLACEMENT
         ):
-            raise RelabelConfigError(
-                f"{a.value} action requires only 'regex', and no other fields"
-            )
+            raise RelabelConfigError(f"{a.value} action requires only 'regex', and no other fields")
 
 
 def expand(template: str, match: re.Match[str]) -> str:

@@ -1,0 +1,359 @@
+"""One scrape loop per target: scrape, parse, append in one transaction, report.
+
+Each scrape (``ScrapeLoop.scrape_and_report(t_ms)``):
+
+1. fetches the body through the injected ``Scraper`` (timeout: the target's);
+2. parses it (Content-Type picks text or OpenMetrics; text when it names neither);
+3. appends every sample through one ``Appender``: a series known from earlier
+   scrapes is found by its raw text in the scrape cache (no label parsing, no
+   relabeling); a new one gets the target's labels (``honor_labels`` or the
+   ``exported_`` prefix on conflicts), ``metric_relabel_configs`` and the label
+   limits, and its result is cached (including "dropped");
+4. appends staleness markers for series of the previous scrape that are gone;
+5. appends ``up``, ``scrape_duration_seconds``, ``scrape_samples_scraped``,
+   ``scrape_samples_post_metric_relabeling``, ``scrape_series_added``;
+6. commits.
+
+A failed scrape (HTTP, timeout, bad text, a limit) is an empty scrape, as
+upstream: what was appended is rolled back, then a new appender gets the
+staleness markers for every series of the previous scrape and the report with
+``up`` 0; the error is kept as the target's ``last_error``.
+
+Samples with their own timestamp (``honor_timestamps``) are not tracked for
+staleness unless ``track_timestamps_staleness``. ``end_of_run_staleness``
+writes markers for all series when a target has gone away (the manager calls
+it just over two intervals later, as upstream); at shutdown nothing is written.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+
+from exporters.common.exposition import (
+    NO_TIMESTAMP,
+    ExpositionError,
+    ExpositionFormat,
+    SampleBatch,
+    format_for_content_type,
+    parse,
+)
+from lab.clock import Clock
+from lab.model.labels import METRIC_NAME, Labels, is_legacy_label_name, is_legacy_metric_name
+from lab.model.value import STALE_NAN
+from lab.server.config import ScrapeConfig
+from lab.server.storage.errors import DuplicateSampleError, OutOfOrderSampleError
+from lab.server.storage.interface import Appendable, Appender
+
+from .errors import LabelLimitError, SampleLimitError, ScrapeFailedError
+from .relabel import process_dict
+from .scraper import Scraper, ScrapeRequest, accept_header
+from .target import Health, Target
+
+log = logging.getLogger(__name__)
+
+REPORT_NAMES = (
+    "up",
+    "scrape_duration_seconds",
+    "scrape_samples_scraped",
+    "scrape_samples_post_metric_relabeling",
+    "scrape_series_added",
+)
+_FALLBACK = {
+    "OpenMetricsText1.0.0": ExpositionFormat.OPENMETRICS,
+    "OpenMetricsText0.0.1": ExpositionFormat.OPENMETRICS,
+}
+
+
+@dataclass(slots=True)
+class _Entry:
+    labels: Labels | None  # None: dropped by metric relabeling
+    last_iter: int
+
+
+@dataclass(slots=True)
+class _Appended:
+    total: int = 0
+    added: int = 0
+    series_added: int = 0
+    error: ScrapeFailedError | None = None
+
+
+class ScrapeLoop:
+    """Scrapes one target every interval; see the module docstring."""
+
+    def __init__(
+        self,
+        target: Target,
+        cfg: ScrapeConfig,
+        scraper: Scraper,
+        appendable: Appendable,
+        clock: Clock,
+        *,
+        offset_seed: int = 0,
+    ) -> None:
+        self.target = target
+        self.cfg = cfg
+        self.scraper = scraper
+        self.appendable = appendable
+        self.clock = clock
+        self.offset_seed = offset_seed
+        self.last_scrape_ms: int | None = None
+        self.scrapes = 0
+        self._cache: dict[str, _Entry] = {}
+        self._iter = 0
+        self._series_prev: set[Labels] = set()
+        self._series_cur: set[Labels] = set()
+        self._public = target.public_labels()
+        self._report_labels = [self._report_set(n) for n in REPORT_NAMES]
+        self._request = ScrapeRequest(
+            url=target.url(cfg.params),
+            accept=accept_header(cfg.scrape_protocols),
+            timeout_s=target.timeout_ms / 1000,
+            body_size_limit=cfg.body_size_limit,
+            compression=cfg.enable_compression,
+        )
+
+    def _report_set(self, name: str) -> Labels:
+        return Labels.from_pairs([*self._public, (METRIC_NAME, name)])
+
+    # -- running ---------------------------------------------------------------
+
+    async def run(self) -> None:
+        """Scrape at ``offset + k * interval`` until cancelled."""
+        interval = self.target.interval_ms
+        t = self.target.first_scrape_ms(self.clock.now_ms(), self.offset_seed)
+        while True:
+            await self.clock.sleep_until(t)
+            await self.scrape_and_report(t)
+            t += interval
+            now = self.clock.now_ms()
+            if t <= now:  # a scrape overran: skip the ticks it missed
+                t += ((now - t) // interval + 1) * interval
+
+    def adopt(self, old: ScrapeLoop) -> None:
+        """Continue from ``old`` (same target, new config): its series still get
+        staleness markers when they disappear; the cache is rebuilt."""
+        self._series_prev = old._series_prev
+        self.last_scrape_ms = old.last_scrape_ms
+
+    def next_tick_after(self, t_ms: int) -> int:
+        interval = self.target.interval_ms
+        first = self.target.first_scrape_ms(t_ms, self.offset_seed)
+        return first if first > t_ms else first + interval
+
+    async def scrape_and_report(self, t_ms: int) -> None:
+        start = self.clock.monotonic()
+        error: ScrapeFailedError | None = None
+        batch: SampleBatch | None = None
+        try:
+            response = await asyncio.wait_for(
+                self.scraper.scrape(self._request), self._request.timeout_s
+            )
+        except TimeoutError:
+            error = ScrapeFailedError(f'Get "{self._request.url}": context deadline exceeded')
+        except ScrapeFailedError as exc:
+            error = exc
+        else:
+            if response.body:
+                fmt = format_for_content_type(response.content_type) or _FALLBACK.get(
+                    self.cfg.fallback_scrape_protocol, ExpositionFormat.TEXT
+                )
+                try:
+                    batch = parse(response.body, fmt)
+                except ExpositionError as exc:
+                    error = ScrapeFailedError(str(exc))
+        app = self.appendable.appender()
+        result = _Appended()
+        if batch is not None:
+            result = self._append(app, batch, t_ms)
+        elif error is None:
+            self._append_empty(app, t_ms)
+        if error is None and result.error is None:
+            self._iter_done(flush=True)
+        else:
+            error = error or result.error
+            app.rollback()
+            # Nothing of the failed pass landed: every series of the previous
+            # scrape is now gone.
+            self._series_cur = set()
+            app = self.appendable.appender()
+            self._append_empty(app, t_ms)
+        duration = self.clock.monotonic() - start
+        values = (
+            0.0 if error else 1.0,
+            duration,
+            float(result.total),
+            float(result.added),
+            float(result.series_added),
+        )
+        for labels, value in zip(self._report_labels, values, strict=True):
+            _append_ignoring_order(app, labels, t_ms, value)
+        try:
+            app.commit()
+        except Exception as exc:  # storage failure: the scrape did not land
+            log.error("scrape commit failed for %s: %s", self._request.url, exc)
+            app.rollback()
+        self.scrapes += 1
+        self.last_scrape_ms = t_ms
+        tgt = self.target
+        tgt.health = Health.DOWN if error else Health.UP
+        tgt.last_error = str(error) if error else ""
+        tgt.last_scrape_ms = t_ms
+        tgt.last_scrape_duration_s = duration
+
+    def end_of_run_staleness(self, t_ms: int) -> None:
+        """Stale markers for every series and report series of this target."""
+        if self.last_scrape_ms is None:
+            return
+        app = self.appendable.appender()
+        self._append_empty(app, t_ms)
+        for labels in self._report_labels:
+            _append_ignoring_order(app, labels, t_ms, STALE_NAN)
+        app.commit()
+
+    # -- appending -------------------------------------------------------------
+
+    def _append_empty(self, app: Appender, t_ms: int) -> None:
+        self._stale_markers(app, t_ms)
+        self._iter_done(flush=False)
+
+    def _stale_markers(self, app: Appender, t_ms: int) -> None:
+        for labels in self._series_prev - self._series_cur:
+            _append_ignoring_order(app, labels, t_ms, STALE_NAN)
+
+    def _iter_done(self, *, flush: bool) -> None:
+        if flush:
+            # Series churn and alternative spellings would grow the cache forever.
+            it = self._iter
+            self._cache = {k: e for k, e in self._cache.items() if e.last_iter == it}
+        self._series_prev, self._series_cur = self._series_cur, set()
+        self._iter += 1
+
+    def _append(self, app: Appender, batch: SampleBatch, t_ms: int) -> _Appended:
+        cfg = self.cfg
+        res = _Appended(total=len(batch))
+        it = self._iter
+        cache = self._cache
+        honor_ts = cfg.honor_timestamps
+        track = cfg.track_timestamps_staleness
+        limit = cfg.sample_limit
+        values = batch.values.tolist()
+        stamps = batch.timestamps.tolist()
+        seen: set[str] = set()
+        appended = 0
+        over_limit = False
+        duplicates = 0
+        for i, key in enumerate(batch.series):
+            entry = cache.get(key)
+            new = entry is None
+            if entry is None:
+                try:
+                    entry = _Entry(self._mutate(batch.labels[i], key), it)
+                except ScrapeFailedError as exc:
+                    res.error = exc
+                    return res
+                if entry.labels is None:
+                    cache[key] = entry
+                    continue
+            entry.last_iter = it
+            labels = entry.labels
+            if labels is None:
+                continue
+            ts = stamps[i]
+            has_ts = honor_ts and ts != NO_TIMESTAMP
+            added_sample = False
+            if key in seen and not has_ts:
+                duplicates += 1
+            else:
+                seen.add(key)
+                appended += 1
+                if limit and appended > limit:
+                    over_limit = True
+                else:
+                    added_sample = _append_ignoring_order(
+                        app, labels, ts if has_ts else t_ms, values[i]
+                    )
+            if added_sample:
+                if new:
+                    cache[key] = entry
+                    if not over_limit:
+                        res.series_added += 1
+                if not has_ts or track:
+                    self._series_cur.add(labels)
+            res.added += 1
+        if duplicates:
+            log.warning(
+                "%s: %d samples with the same timestamp dropped", self._request.url, duplicates
+            )
+        if over_limit:
+            res.error = SampleLimitError("sample limit exceeded")
+            return res
+        self._stale_markers(app, t_ms)
+        return res
+
+    def _mutate(self, scraped: Labels, raw: str) -> Labels | None:
+        """Target labels + metric relabeling + checks, for a series not in the cache."""
+        lb = dict(scraped)
+        if self.cfg.honor_labels:
+            for name, value in self._public:
+                if not lb.get(name):
+                    lb[name] = value
+        else:
+            conflicts = [(n, lb[n]) for n, _ in self._public if lb.get(n)]
+            lb.update(self._public)
+            for name, value in sorted(conflicts, key=lambda c: len(c[0])):
+                new = name
+                while True:
+                    new = "exported_" + new
+                    if not lb.get(new):
+                        lb[new] = value
+                        break
+        if self.cfg.metric_relabel_configs and not process_dict(
+            lb, self.cfg.metric_relabel_configs
+        ):
+            return None
+        labels = Labels.from_pairs(lb.items())
+        if not labels.name:
+            raise ScrapeFailedError("missing metric name (__name__ label)")
+        if not is_legacy_metric_name(labels.name) or not all(
+            is_legacy_label_name(n) for n, _ in labels if n != METRIC_NAME
+        ):
+            raise ScrapeFailedError(f"invalid metric name or label names: {labels}")
+        self._check_limits(labels, raw)
+        return labels
+
+    def _check_limits(self, labels: Labels, raw: str) -> None:
+        cfg = self.cfg
+        met = raw[:50]
+        if cfg.label_limit and len(labels) > cfg.label_limit:
+            raise LabelLimitError(
+                f"label_limit exceeded (metric: {met}, number of labels: {len(labels)}, "
+                f"limit: {cfg.label_limit})"
+            )
+        name_limit, value_limit = cfg.label_name_length_limit, cfg.label_value_length_limit
+        if not name_limit and not value_limit:
+            return
+        for name, value in labels:
+            if name_limit and len(name.encode()) > name_limit:
+                raise LabelLimitError(
+                    f"label_name_length_limit exceeded (metric: {met}, label name: "
+                    f"{name[:50]}, length: {len(name.encode())}, limit: {name_limit})"
+                )
+            if value_limit and len(value.encode()) > value_limit:
+                raise LabelLimitError(
+                    f"label_value_length_limit exceeded (metric: {met}, label name: "
+                    f'{name[:50]}, value: "{value[:50]}", length: {len(value.encode())}, '
+                    f"limit: {value_limit})"
+                )
+
+
+def _append_ignoring_order(app: Appender, labels: Labels, t_ms: int, value: float) -> bool:
+    """Append; out-of-order and duplicate samples are skipped, as upstream counts
+    and ignores them. True if the sample was taken."""
+    try:
+        app.append(labels, t_ms, value)
+    except (OutOfOrderSampleError, DuplicateSampleError):
+        return False
+    return True
