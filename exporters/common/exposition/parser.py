@@ -71,6 +71,7 @@ _OM_SUFFIXES: Final = {
     "stateset": ("",),
     "unknown": ("",),
 }
+_ALL_OM_SUFFIXES: Final = tuple(sorted({s for v in _OM_SUFFIXES.values() for s in v}))
 #: Text format: which suffixes attach a sample to a summary / histogram family (expfmt).
 _TEXT_SUFFIXES: Final = (
     ("summary", ("_count", "_sum")),
@@ -343,6 +344,7 @@ class _Assembler:
         self.cols = cols
         self.families: list[_Family] = []
         self.by_name: dict[str, int] = {}  # family name -> index
+        self.om_by_name: dict[str, list[int]] = {}  # OpenMetrics: a name may come back
         self.owner: dict[str, int] = {}  # sample name -> family index
         self.current = -1  # OpenMetrics: the family being read
 
@@ -398,6 +400,7 @@ class _Assembler:
         self.families.append(_Family(name, line_no))
         index = len(self.families) - 1
         self.by_name[name] = index
+        self.om_by_name.setdefault(name, []).append(index)
         return index
 
     # --- text format 0.0.4: expfmt's rules --------------------------------------
@@ -445,25 +448,16 @@ class _Assembler:
 
     def _om_meta(self, line_no: int, keyword: str, name: str, text: str | None) -> None:
         current = self.families[self.current] if self.current >= 0 else None
-        if current is not None and current.name == name:
-            if current.has_samples:
-                self.fail(
-                    line_no,
-                    "name_col",
-                    f"{keyword} line for metric family {show(name)} after its samples",
-                )
+        if current is not None and current.name == name and not current.has_samples:
             if keyword in current.metadata:
                 self.fail(
                     line_no, "name_col", f"second {keyword} line for metric family {show(name)}"
                 )
             fam = current
         else:
-            if name in self.by_name or name in self.owner:
-                self.fail(
-                    line_no,
-                    "name_col",
-                    f"metric family {show(name)} appears twice (families must not be interleaved)",
-                )
+            # A new family, even if the name was used before: client_golang writes a
+            # gauge "x" and a counter "x_total" as two OpenMetrics families "x", and
+            # Prometheus takes that. Their samples still must not interleave.
             self.current = self._new_family(name, line_no)
             fam = self.families[self.current]
         fam.metadata.add(keyword)
@@ -497,15 +491,28 @@ class _Assembler:
                     f"expected a sample name {expected} for "
                     f"{fam.type} family {show(fam.name)}, got {show(name)}",
                 )
-        if name in self.by_name:
-            self.fail(
-                line_no,
-                "name_col",
-                f"metric family {show(name)} appears twice (families must not be interleaved)",
-            )
+            earlier = self._om_earlier_family(name)
+            if earlier is not None:
+                self.fail(
+                    line_no,
+                    "name_col",
+                    f"sample of metric family {show(earlier)} after family {show(fam.name)} "
+                    "began (families must not be interleaved)",
+                )
         self.current = self._new_family(name, line_no)
         self.owner[name] = self.current
         self.families[self.current].has_samples = True
+
+    def _om_earlier_family(self, name: str) -> str | None:
+        """The name of an earlier family this sample name belongs to, if any."""
+        for suffix in _ALL_OM_SUFFIXES:
+            if not name.endswith(suffix):
+                continue
+            base = name[: len(name) - len(suffix)]
+            for index in self.om_by_name.get(base, ()):
+                if suffix in _OM_SUFFIXES[self.families[index].type or "unknown"]:
+                    return base
+        return None
 
     def _check_contiguous(self, family: npt.NDArray[np.int32]) -> None:
         """Each family's samples come before the next family starts."""

@@ -158,10 +158,10 @@ CASES = [
     ),
     (
         OPENMETRICS,
-        b"# TYPE a gauge\na 1\n# HELP a x\n# EOF\n",
-        3,
-        8,
-        'HELP line for metric family "a" after its samples',
+        b"# TYPE a counter\na_total 1\n# TYPE b gauge\nb 1\na_created 2\n# EOF\n",
+        5,
+        1,
+        'sample of metric family "a" after family "b" began (families must not be interleaved)',
     ),
     (
         OPENMETRICS,

@@ -215,6 +215,25 @@ def test_openmetrics_spec_fixture() -> None:
     assert {f.type for f in batch.families} >= {"gaugehistogram", "stateset", "info"}
 
 
+def test_openmetrics_family_name_may_come_back_as_client_golang_writes_it() -> None:
+    # client_golang strips "_total" from counter family names, so a gauge "x" and a
+    # counter "x_total" are both family "x"; Prometheus accepts it, and so do we.
+    batch = parse_openmetrics(
+        b"# HELP go_memstats_alloc_bytes Bytes in use.\n"
+        b"# TYPE go_memstats_alloc_bytes gauge\n"
+        b"go_memstats_alloc_bytes 1.2e+06\n"
+        b"# HELP go_memstats_alloc_bytes Bytes allocated.\n"
+        b"# TYPE go_memstats_alloc_bytes counter\n"
+        b"go_memstats_alloc_bytes_total 3.4e+07\n"
+        b"# EOF\n"
+    )
+    assert [(f.name, f.type) for f in batch.families] == [
+        ("go_memstats_alloc_bytes", "gauge"),
+        ("go_memstats_alloc_bytes", "counter"),
+    ]
+    assert batch.family.tolist() == [0, 1]
+
+
 def test_openmetrics_timestamps_are_exact_milliseconds() -> None:
     batch = parse_openmetrics(
         b"a 1 1.001\na 2 -1.5\na 3 1e3\na 4 .0005\na 5 1520879607.7899\n# EOF\n"
