@@ -34,3 +34,26 @@ TEXT_TYPES: Final = frozenset({"counter", "gauge", "histogram", "summary", "unty
 OPENMETRICS_TYPES: Final = frozenset(
     {"counter", "gauge", "histogram", "gaugehistogram", "stateset", "info", "summary", "unknown"}
 )
+
+#: OpenMetrics: the sample-name suffixes each family type allows.
+OPENMETRICS_SUFFIXES: Final[dict[str, tuple[str, ...]]] = {
+    "counter": ("_total", "_created"),
+    "gauge": ("",),
+    "histogram": ("_bucket", "_count", "_sum", "_created"),
+    "gaugehistogram": ("_bucket", "_gcount", "_gsum"),
+    "summary": ("", "_count", "_sum", "_created"),
+    "info": ("_info",),
+    "stateset": ("",),
+    "unknown": ("",),
+}
+#: OpenMetrics: (family type, sample suffix) pairs that may carry an exemplar.
+EXEMPLAR_SAMPLES: Final = frozenset(
+    {("counter", "_total"), ("histogram", "_bucket"), ("gaugehistogram", "_bucket")}
+)
+#: The label holding a number: ``le`` on buckets, ``quantile`` on summary quantiles,
+#: with the suffix of the samples that must carry it in OpenMetrics.
+NUMERIC_LABEL: Final = {
+    "histogram": ("le", "_bucket"),
+    "gaugehistogram": ("le", "_bucket"),
+    "summary": ("quantile", ""),
+}

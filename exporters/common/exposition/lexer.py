@@ -23,11 +23,12 @@ from .blocks import Block
 from .errors import ParseError
 from .formats import OPENMETRICS_TYPES, TEXT_TYPES
 from .numbers import (
-    _INT_RE,
     float_problem,
+    int_timestamp_problem,
     parse_float,
     parse_int_timestamp,
     parse_seconds_timestamp,
+    seconds_timestamp_problem,
     show,
 )
 
@@ -394,9 +395,7 @@ class LineLexer:
                 self.fail(q, _MISSING_NEWLINE)
             self.fail(p, f"expected timestamp or end of line after value, got {show(self.text[p])}")
         if parse_int_timestamp(token) is None:
-            if _INT_RE.fullmatch(token):
-                self.fail(q, f"timestamp {show(token)} is out of int64 range")
-            self.fail(q, f"expected integer timestamp (milliseconds), got {show(token)}")
+            self.fail(q, int_timestamp_problem(token))
         line.ts = token
         line.ts_col = self._col(q)
         return end
@@ -410,7 +409,7 @@ class LineLexer:
             if not token:
                 self.fail(q, f'expected timestamp or "#", got {self._got(q)}')
             if parse_seconds_timestamp(token) is None:
-                self._seconds_problem(q, token, "timestamp")
+                self.fail(q, seconds_timestamp_problem(token))
             line.ts = token
             line.ts_col = self._col(q)
             if end >= self.n or text[end] != " ":
@@ -419,11 +418,6 @@ class LineLexer:
             if not text.startswith("#", q):
                 self.fail(q, f'expected "#" to start an exemplar, got {self._got(q)}')
         return self._exemplar(q, line)
-
-    def _seconds_problem(self, pos: int, token: str, what: str) -> NoReturn:
-        if re.fullmatch(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?", token):
-            self.fail(pos, f"{what} {show(token)} is out of range")
-        self.fail(pos, f"expected {what} in seconds (a decimal number), got {show(token)}")
 
     def _exemplar(self, pos: int, line: Line) -> int:
         text = self.text
@@ -446,7 +440,7 @@ class LineLexer:
             if not token:
                 self.fail(p + 1, f"expected exemplar timestamp, got {self._got(p + 1)}")
             if parse_seconds_timestamp(token) is None:
-                self._seconds_problem(p + 1, token, "exemplar timestamp")
+                self.fail(p + 1, seconds_timestamp_problem(token, "exemplar timestamp"))
             p = q
         return p
 

@@ -26,6 +26,7 @@ FLOAT_PATTERN: Final = (
 )
 _FLOAT_RE: Final = re.compile(FLOAT_PATTERN)
 _REALNUMBER_RE: Final = re.compile(r"([+-]?)([0-9]*)(?:\.([0-9]*))?(?:[eE]([+-]?[0-9]+))?")
+_REALNUMBER_STRICT_RE: Final = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 _INT_RE: Final = re.compile(r"[+-]?[0-9]+")
 
 #: Milliseconds must fit int64; the most negative value is the "no timestamp" sentinel.
@@ -58,6 +59,20 @@ def parse_int_timestamp(token: str) -> int | None:
         return None
     value = int(token)
     return value if _TS_MIN <= value <= _TS_MAX else None
+
+
+def int_timestamp_problem(token: str) -> str:
+    """Why ``parse_int_timestamp(token)`` is None, for error messages."""
+    if _INT_RE.fullmatch(token):
+        return f"timestamp {show(token)} is out of int64 range"
+    return f"expected integer timestamp (milliseconds), got {show(token)}"
+
+
+def seconds_timestamp_problem(token: str, what: str = "timestamp") -> str:
+    """Why ``parse_seconds_timestamp(token)`` is None, for error messages."""
+    if _REALNUMBER_STRICT_RE.fullmatch(token):
+        return f"{what} {show(token)} is out of range"
+    return f"expected {what} in seconds (a decimal number), got {show(token)}"
 
 
 def parse_seconds_timestamp(token: str) -> int | None:

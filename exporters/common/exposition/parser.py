@@ -36,7 +36,14 @@ from .batch import NO_TIMESTAMP, FamilyMeta, SampleBatch
 from .blocks import Block, parse_canonical, unescape
 from .compression import decompress
 from .errors import ContentTypeError, ParseError
-from .formats import OPENMETRICS_TYPES, TEXT_TYPES, ExpositionFormat
+from .formats import (
+    EXEMPLAR_SAMPLES,
+    NUMERIC_LABEL,
+    OPENMETRICS_SUFFIXES,
+    OPENMETRICS_TYPES,
+    TEXT_TYPES,
+    ExpositionFormat,
+)
 from .lexer import EOF, META, SAMPLE, Line, LineLexer
 from .negotiation import format_for_content_type
 from .numbers import parse_float, parse_int_timestamp, parse_seconds_timestamp, show
@@ -60,18 +67,7 @@ _HELP_OM_RE: Final = re.compile(r"[^\\]*(?:\\.[^\\]*)*")
 _UNIT_RE: Final = re.compile(r"[a-zA-Z0-9_:]*")
 _LINE_START_HASH_RE: Final = re.compile(r"\n#")
 
-#: OpenMetrics: the sample-name suffixes each family type allows.
-_OM_SUFFIXES: Final = {
-    "counter": ("_total", "_created"),
-    "gauge": ("",),
-    "histogram": ("_bucket", "_count", "_sum", "_created"),
-    "gaugehistogram": ("_bucket", "_gcount", "_gsum"),
-    "summary": ("", "_count", "_sum", "_created"),
-    "info": ("_info",),
-    "stateset": ("",),
-    "unknown": ("",),
-}
-_ALL_OM_SUFFIXES: Final = tuple(sorted({s for v in _OM_SUFFIXES.values() for s in v}))
+_ALL_OM_SUFFIXES: Final = tuple(sorted({s for v in OPENMETRICS_SUFFIXES.values() for s in v}))
 #: Text format: which suffixes attach a sample to a summary / histogram family (expfmt).
 _TEXT_SUFFIXES: Final = (
     ("summary", ("_count", "_sum")),
@@ -478,7 +474,7 @@ class _Assembler:
     def _om_first_sample(self, line_no: int, name: str) -> None:
         if self.current >= 0:
             fam = self.families[self.current]
-            suffixes = _OM_SUFFIXES[fam.type or "unknown"]
+            suffixes = OPENMETRICS_SUFFIXES[fam.type or "unknown"]
             if name.startswith(fam.name) and name[len(fam.name) :] in suffixes:
                 self.owner[name] = self.current
                 fam.has_samples = True
@@ -510,7 +506,7 @@ class _Assembler:
                 continue
             base = name[: len(name) - len(suffix)]
             for index in self.om_by_name.get(base, ()):
-                if suffix in _OM_SUFFIXES[self.families[index].type or "unknown"]:
+                if suffix in OPENMETRICS_SUFFIXES[self.families[index].type or "unknown"]:
                     return base
         return None
 
@@ -536,11 +532,7 @@ class _Assembler:
         for i in self.cols.exemplars:
             fam = self.families[family[i]]
             suffix = self.cols.names[i][len(fam.name) :]
-            if (fam.type, suffix) not in (
-                ("counter", "_total"),
-                ("histogram", "_bucket"),
-                ("gaugehistogram", "_bucket"),
-            ):
+            if (fam.type, suffix) not in EXEMPLAR_SAMPLES:
                 self.fail(
                     int(self.cols.lines[i]),
                     "exemplar_col",
@@ -552,15 +544,16 @@ class _Assembler:
     def _check_special_labels(self, family: npt.NDArray[np.int32]) -> None:
         """``le`` (histograms) and ``quantile`` (summaries) must be floats; in
         OpenMetrics buckets and quantile samples must have them."""
-        special = {"histogram": "le", "gaugehistogram": "le", "summary": "quantile"}
-        label_of = {i: special[f.type] for i, f in enumerate(self.families) if f.type in special}
+        label_of = {
+            i: NUMERIC_LABEL[f.type] for i, f in enumerate(self.families) if f.type in NUMERIC_LABEL
+        }
         if not label_of:
             return
         names, blocks = self.cols.names, self.parser.blocks
         checked: set[tuple[str, str]] = set()
         for i in np.flatnonzero(np.isin(family, list(label_of))).tolist():
             fam_index = int(family[i])
-            label, name, block = label_of[fam_index], names[i], self.cols.blocks[i]
+            (label, required_on), name, block = label_of[fam_index], names[i], self.cols.blocks[i]
             if (name, block) in checked:
                 continue
             checked.add((name, block))
@@ -568,8 +561,7 @@ class _Assembler:
             if value is None:
                 if not self.om:
                     continue  # expfmt only checks the label where it is given
-                bare = self.families[fam_index].name
-                if name != bare + ("" if label == "quantile" else "_bucket"):
+                if name != self.families[fam_index].name + required_on:
                     continue
                 self.fail(
                     int(self.cols.lines[i]),

@@ -27,7 +27,13 @@ from lab.model.labels import METRIC_NAME
 
 from .batch import NO_TIMESTAMP, SampleBatch
 from .errors import RenderError
-from .formats import Escaping, ExpositionFormat
+from .formats import (
+    EXEMPLAR_SAMPLES,
+    NUMERIC_LABEL,
+    OPENMETRICS_SUFFIXES,
+    Escaping,
+    ExpositionFormat,
+)
 from .names import wire_name
 from .numbers import (
     format_float,
@@ -35,16 +41,6 @@ from .numbers import (
     format_seconds_timestamp,
 )
 
-_OM_SUFFIXES: Final = {
-    "counter": ("_total", "_created"),
-    "gauge": ("",),
-    "histogram": ("_bucket", "_count", "_sum", "_created"),
-    "gaugehistogram": ("_bucket", "_gcount", "_gsum"),
-    "summary": ("", "_count", "_sum", "_created"),
-    "info": ("_info",),
-    "stateset": ("",),
-    "unknown": ("",),
-}
 #: OpenMetrics-only samples that text 0.0.4 carries as separate gauge families.
 _SPLIT_SUFFIXES: Final = ("_created", "_gcount", "_gsum")
 _TEXT_TYPE: Final = {
@@ -168,16 +164,15 @@ def _text_to_openmetrics(fam: _Family) -> list[_Family]:
 
 
 def _fits_openmetrics(fam: _Family) -> bool:
-    suffixes = _OM_SUFFIXES.get(fam.type)
+    suffixes = OPENMETRICS_SUFFIXES.get(fam.type)
     if suffixes is None:
         return False
+    label, required_on = NUMERIC_LABEL.get(fam.type, ("", ""))
     for s in fam.samples:
-        if not s.name.startswith(fam.name) or s.name[len(fam.name) :] not in suffixes:
-            return False
         suffix = s.name[len(fam.name) :]
-        needed = {"histogram": "le", "gaugehistogram": "le", "summary": "quantile"}.get(fam.type)
-        bucket_or_quantile = suffix == ("" if needed == "quantile" else "_bucket")
-        if needed and bucket_or_quantile and needed not in dict(s.labels):
+        if not s.name.startswith(fam.name) or suffix not in suffixes:
+            return False
+        if label and suffix == required_on and label not in dict(s.labels):
             return False
     return True
 
@@ -265,11 +260,7 @@ def _write_family(out: list[str], fam: _Family, escaping: Escaping, *, om: bool)
 def _exemplar_text(fam: _Family, s: _Sample, escaping: Escaping) -> str:
     assert s.exemplar is not None
     suffix = s.name[len(fam.name) :]
-    if (fam.type, suffix) not in (
-        ("counter", "_total"),
-        ("histogram", "_bucket"),
-        ("gaugehistogram", "_bucket"),
-    ):
+    if (fam.type, suffix) not in EXEMPLAR_SAMPLES:
         raise RenderError(
             f"exemplar on {fam.type} sample {s.name!r}: only counter _total and "
             "histogram _bucket samples may carry one"
