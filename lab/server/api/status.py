@@ -1,0 +1,115 @@
+"""Status and metadata endpoints: ``/api/v1/status/*``, ``/api/v1/targets``,
+``/api/v1/metadata``, ``/api/v1/targets/metadata`` and the rule/alert
+listings (empty until rules land), in Prometheus's JSON shapes."""
+
+from __future__ import annotations
+
+from lab.server.api import encode
+from lab.server.api.deps import ApiDeps, JSONDict
+from lab.server.api.errors import BadDataError
+from lab.server.api.params import Form
+
+TSDB_DEFAULT_LIMIT = 10
+
+
+def buildinfo(deps: ApiDeps) -> bytes:
+    return encode.envelope(encode.to_json(dict(deps.build_info)))
+
+
+def config(deps: ApiDeps) -> bytes:
+    return encode.envelope(encode.to_json({"yaml": deps.config_yaml()}))
+
+
+def flags(deps: ApiDeps) -> bytes:
+    return encode.envelope(encode.to_json(dict(sorted(deps.flags.items()))))
+
+
+def runtimeinfo(deps: ApiDeps) -> bytes:
+    return encode.envelope(encode.to_json(deps.runtime_info()))
+
+
+def tsdb(deps: ApiDeps, form: Form) -> bytes:
+    text = form.get("limit")
+    limit = TSDB_DEFAULT_LIMIT
+    if text:
+        try:
+            limit = int(text)
+        except ValueError:
+            limit = 0
+        if limit < 1:
+            raise BadDataError("limit must be a positive number")
+    data: JSONDict = (
+        deps.tsdb_status(limit)
+        if deps.tsdb_status is not None
+        else {
+            "headStats": {
+                "numSeries": 0,
+                "numLabelPairs": 0,
+                "chunkCount": 0,
+                "minTime": 0,
+                "maxTime": 0,
+            },
+            "seriesCountByMetricName": [],
+            "labelValueCountByLabelName": [],
+            "memoryInBytesByLabelName": [],
+            "seriesCountByLabelValuePair": [],
+        }
+    )
+    return encode.envelope(encode.to_json(data))
+
+
+def targets(deps: ApiDeps, form: Form) -> bytes:
+    active, dropped = deps.targets() if deps.targets is not None else ([], [])
+    state = form.get("state").lower()
+    data: JSONDict = {}
+    # Upstream: an unknown or empty state means "any".
+    if state in ("", "any", "active"):
+        data["activeTargets"] = active
+    else:
+        data["activeTargets"] = []
+    if state in ("", "any", "dropped"):
+        data["droppedTargets"] = dropped
+    else:
+        data["droppedTargets"] = []
+    return encode.envelope(encode.to_json(data))
+
+
+def metadata(deps: ApiDeps, form: Form) -> bytes:
+    limit = form.limit("limit")
+    per_metric = form.limit("limit_per_metric")
+    metric = form.get("metric")
+    source = deps.metadata() if deps.metadata is not None else {}
+    out: dict[str, list[JSONDict]] = {}
+    for name in sorted(source):
+        if metric and name != metric:
+            continue
+        if limit is not None and limit >= 0 and len(out) >= limit:
+            break
+        entries = source[name]
+        if per_metric is not None and per_metric > 0:
+            entries = entries[:per_metric]
+        out[name] = entries
+    return encode.envelope(encode.to_json(out))
+
+
+def targets_metadata(deps: ApiDeps, form: Form) -> bytes:
+    limit = form.limit("limit")
+    metric = form.get("metric")
+    rows = deps.targets_metadata() if deps.targets_metadata is not None else []
+    if metric:
+        rows = [r for r in rows if r.get("metric") == metric]
+    if limit is not None and limit >= 0:
+        rows = rows[:limit]
+    return encode.envelope(encode.to_json(rows))
+
+
+def rules() -> bytes:
+    return encode.envelope('{"groups":[]}')
+
+
+def alerts() -> bytes:
+    return encode.envelope('{"alerts":[]}')
+
+
+def alertmanagers() -> bytes:
+    return encode.envelope('{"activeAlertmanagers":[],"droppedAlertmanagers":[]}')

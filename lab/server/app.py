@@ -1,0 +1,317 @@
+"""The composition root: the ONE place that wires the server's parts.
+
+``PromlabServer(options)`` builds the storage, the query settings, the scrape
+manager (once ``lab.server.scrape`` and ``lab.server.config`` are in) and the
+HTTP API, serves them through the shared web layer (``--web.config.file`` TLS
+and basic auth) and runs until stopped::
+
+    server = PromlabServer(ServerOptions(config_file="prometheus.yml"))
+    await server.run()            # SIGINT/SIGTERM or /-/quit stop it; SIGHUP reloads
+
+Storage: the in-memory store (``MemoryStorage``) until the TSDB is wired in;
+start-up logs loudly that nothing is durable then. A caller (tests, the bench)
+may pass its own storage, e.g. one preloaded with the demo dataset.
+
+Reload (``/-/reload``, SIGHUP) re-reads the configuration and applies it; the
+storage is untouched, so no data is lost, and a configuration that fails to
+load leaves the running one in place.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import signal
+import threading
+from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Protocol
+
+from lab.clock import Clock, RealClock
+from lab.model.errors import LabError
+from lab.model.labels import Labels
+from lab.server.api.deps import DEFAULT_BUILD_INFO, ApiDeps, JSONDict
+from lab.server.api.query import QuerySettings
+from lab.server.storage.interface import Appendable, Queryable
+
+log = logging.getLogger(__name__)
+
+
+class ServerError(LabError):
+    """The server cannot start: a bad flag, configuration or listen address."""
+
+
+class Storage(Appendable, Queryable, Protocol):
+    """What the server stores into and queries from."""
+
+
+@dataclass(frozen=True)
+class ServerOptions:
+    """``promlab server``'s flags, already parsed (durations in ms)."""
+
+    config_file: str = "prometheus.yml"
+    storage_path: str = "data/"
+    retention_time_ms: int = 15 * 86_400_000
+    retention_size_bytes: int = 0
+    listen_addresses: tuple[str, ...] = ("0.0.0.0:9090",)
+    web_config_file: str = ""
+    external_url: str = ""
+    enable_lifecycle: bool = False
+    enable_admin_api: bool = False
+    enable_remote_write_receiver: bool = False
+    query_timeout_ms: int = 120_000
+    query_max_samples: int = 50_000_000
+    query_lookback_delta_ms: int = 300_000
+    query_max_concurrency: int = 20
+    #: every flag as given, for /api/v1/status/flags
+    flags: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class LoadedConfig:
+    """The running configuration: its text (for /status/config), the external
+    labels, and the parsed object the scrape manager takes (None until the
+    configuration package is in)."""
+
+    yaml: str
+    external_labels: Labels
+    parsed: Any = None
+
+
+def load_config(path: str) -> LoadedConfig:
+    """Read and validate ``--config.file``; raises ``ServerError`` with the reason."""
+    import importlib
+
+    try:
+        config_mod: Any = importlib.import_module("lab.server.config")
+    except ImportError:  # the configuration package has not landed yet
+        return _load_config_minimal(path)
+    try:
+        cfg = config_mod.load_file(path)
+    except LabError as exc:
+        raise ServerError(f"couldn't load configuration (--config.file={path}): {exc}") from None
+    text = Path(path).read_text(encoding="utf-8")
+    return LoadedConfig(text, cfg.global_config.external_labels, cfg)
+
+
+def _load_config_minimal(path: str) -> LoadedConfig:
+    import yaml
+
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+        data = yaml.safe_load(text) or {}
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise ServerError(f"couldn't load configuration (--config.file={path}): {exc}") from None
+    if not isinstance(data, dict):
+        raise ServerError(f"couldn't load configuration (--config.file={path}): not a mapping")
+    glob = data.get("global") or {}
+    ext = glob.get("external_labels") or {} if isinstance(glob, dict) else {}
+    if not isinstance(ext, dict):
+        raise ServerError(
+            f"couldn't load configuration (--config.file={path}): "
+            "global.external_labels must be a mapping"
+        )
+    return LoadedConfig(text, Labels.of({str(k): str(v) for k, v in ext.items()}))
+
+
+def format_duration(ms: int) -> str:
+    """Prometheus's duration notation (``15d``, ``1h30m``, ``0s``): years and
+    weeks only when exact, as ``model.Duration.String``."""
+    if ms == 0:
+        return "0s"
+    out = []
+    for unit, size, exact in (
+        ("y", 365 * 86_400_000, True),
+        ("w", 7 * 86_400_000, True),
+        ("d", 86_400_000, False),
+        ("h", 3_600_000, False),
+        ("m", 60_000, False),
+        ("s", 1_000, False),
+        ("ms", 1, False),
+    ):
+        if exact and ms % size:
+            continue
+        if ms >= size:
+            out.append(f"{ms // size}{unit}")
+            ms %= size
+    return "".join(out)
+
+
+class PromlabServer:
+    """The running server. ``start()`` / ``stop()``, or ``run()`` for both."""
+
+    def __init__(
+        self,
+        options: ServerOptions,
+        *,
+        storage: Storage | None = None,
+        clock: Clock | None = None,
+    ) -> None:
+        self.options = options
+        self.clock: Clock = clock or RealClock()
+        self.config = load_config(options.config_file)
+        self.storage: Storage = storage if storage is not None else self._default_storage()
+        self.settings = QuerySettings(
+            max_samples=options.query_max_samples,
+            timeout_s=options.query_timeout_ms / 1000.0,
+            lookback_delta_ms=options.query_lookback_delta_ms,
+        )
+        self._executor = ThreadPoolExecutor(
+            max_workers=max(options.query_max_concurrency, 1), thread_name_prefix="query"
+        )
+        self._started_at = datetime.now(UTC)
+        self._last_config_time = self._started_at
+        self._reload_success = True
+        self._reload_lock = asyncio.Lock()
+        self._stop = asyncio.Event()
+        self._web: Any = None
+        self.urls: list[str] = []
+
+    def _default_storage(self) -> Storage:
+        from lab.server.storage.memory import MemoryStorage
+
+        log.warning(
+            "storage: in memory, NOT durable (the TSDB is not wired in yet); "
+            "--storage.tsdb.path=%s is not used and data is lost on exit",
+            self.options.storage_path,
+        )
+        return MemoryStorage()
+
+    # -- the API's view of the server ----------------------------------------------------
+
+    def api_deps(self) -> ApiDeps:
+        return ApiDeps(
+            queryable=self.storage,
+            now_ms=self.clock.now_ms,
+            settings=self.settings,
+            external_labels=lambda: self.config.external_labels,
+            config_yaml=lambda: self.config.yaml,
+            flags=self.options.flags,
+            runtime_info=self._runtime_info,
+            tsdb_status=self._tsdb_status,
+            reload=self.reload,
+            quit=self._stop.set,
+            lifecycle_enabled=self.options.enable_lifecycle,
+            admin_enabled=self.options.enable_admin_api,
+            build_info=_build_info(),
+            executor=self._executor,
+        )
+
+    def _runtime_info(self) -> JSONDict:
+        o = self.options
+        retention = []
+        if o.retention_time_ms:
+            retention.append(format_duration(o.retention_time_ms))
+        if o.retention_size_bytes:
+            retention.append(f"{o.retention_size_bytes}B")
+        return {
+            "startTime": _rfc3339(self._started_at),
+            "CWD": os.getcwd(),
+            "reloadConfigSuccess": self._reload_success,
+            "lastConfigTime": _rfc3339(self._last_config_time.replace(microsecond=0)),
+            "corruptionCount": 0,
+            "goroutineCount": threading.active_count(),
+            "GOMAXPROCS": os.cpu_count() or 1,
+            "GOGC": "",
+            "GODEBUG": "",
+            "storageRetention": " or ".join(retention) or "0s",
+        }
+
+    def _tsdb_status(self, limit: int) -> JSONDict:
+        stats = getattr(self.storage, "stats", None)
+        if callable(stats):
+            result: JSONDict = stats(limit)
+            return result
+        from lab.server.api.params import MAX_TIME_MS, MIN_TIME_MS
+        from lab.server.api.tsdb_status import status_from_series
+
+        querier = self.storage.querier(MIN_TIME_MS, MAX_TIME_MS)
+        try:
+            return status_from_series(querier.select([]), limit)
+        finally:
+            querier.close()
+
+    # -- lifecycle -----------------------------------------------------------------------
+
+    async def reload(self) -> None:
+        """Re-read the configuration; on failure keep the running one and raise."""
+        async with self._reload_lock:
+            try:
+                new = await asyncio.to_thread(load_config, self.options.config_file)
+            except ServerError as exc:
+                self._reload_success = False
+                log.error("reload failed, keeping the running configuration: %s", exc)
+                raise
+            self.config = new
+            self._reload_success = True
+            self._last_config_time = datetime.now(UTC)
+            log.info("configuration reloaded from %s", self.options.config_file)
+
+    async def start(self) -> list[str]:
+        from exporters.common.web import Server, WebError, load_web_config, new_app
+        from lab.server.api.routes import build_app
+
+        try:
+            web_config = load_web_config(self.options.web_config_file or None)
+            app = build_app(self.api_deps(), new_app(web_config))
+            self._web = Server(app, list(self.options.listen_addresses), web_config)
+            self.urls = await self._web.start()
+        except WebError as exc:
+            raise ServerError(str(exc)) from None
+        except OSError as exc:
+            raise ServerError(f"cannot listen: {exc}") from None
+        if self.options.enable_remote_write_receiver:
+            log.warning("--web.enable-remote-write-receiver: accepted, receiver not implemented")
+        log.info("promlab server ready on %s", ", ".join(self.urls))
+        return self.urls
+
+    async def stop(self) -> None:
+        if self._web is not None:
+            await self._web.stop()
+            self._web = None
+        self._executor.shutdown(wait=False, cancel_futures=True)
+
+    def request_stop(self) -> None:
+        self._stop.set()
+
+    async def run(self) -> None:
+        """Serve until SIGINT/SIGTERM or ``/-/quit``; SIGHUP reloads."""
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError, RuntimeError):
+                loop.add_signal_handler(sig, self._stop.set)
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(signal.SIGHUP, self._reload_in_background)
+        await self.start()
+        try:
+            await self._stop.wait()
+        finally:
+            await self.stop()
+
+    def _reload_in_background(self) -> None:
+        task = asyncio.get_running_loop().create_task(self.reload())
+        # The failure is logged by reload(); retrieve it so asyncio does not warn.
+        task.add_done_callback(lambda t: t.cancelled() or t.exception())
+
+
+def _rfc3339(t: datetime) -> str:
+    text = t.strftime("%Y-%m-%dT%H:%M:%S")
+    if t.microsecond:
+        text += f".{t.microsecond:06d}".rstrip("0")
+    return text + "Z"
+
+
+def _build_info() -> dict[str, str]:
+    from importlib import metadata
+    from platform import python_version
+
+    info = dict(DEFAULT_BUILD_INFO)
+    with contextlib.suppress(metadata.PackageNotFoundError):
+        info["revision"] = f"promlab {metadata.version('promlab')}"
+    info["goVersion"] = f"python{python_version()}"
+    return info

@@ -1,0 +1,148 @@
+"""The composition root end to end: PromlabServer over HTTP, reload, quit."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from lab.model.labels import Labels
+from lab.server.app import PromlabServer, ServerError, ServerOptions
+from lab.server.storage.memory import MemoryStorage
+from tests.lab.server.api.serving import Client
+
+JOIN_TIMEOUT_S = 30.0
+
+
+class Running:
+    def __init__(self, server: PromlabServer) -> None:
+        self.server = server
+        self.loop = asyncio.new_event_loop()
+        self.ready = threading.Event()
+        self.error: BaseException | None = None
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        asyncio.set_event_loop(self.loop)
+
+        async def main() -> None:
+            await self.server.start()
+            self.ready.set()
+            await self.server._stop.wait()
+            await self.server.stop()
+
+        try:
+            self.loop.run_until_complete(main())
+        except BaseException as exc:
+            self.error = exc
+            self.ready.set()
+        finally:
+            self.loop.close()
+
+    @property
+    def client(self) -> Client:
+        return Client(self.server.urls[0])
+
+
+@pytest.fixture
+def config_file(tmp_path: Path) -> Path:
+    path = tmp_path / "prometheus.yml"
+    path.write_text("global:\n  external_labels:\n    region: eu\n")
+    return path
+
+
+def _start(config_file: Path, **kw: object) -> Iterator[Running]:
+    storage = MemoryStorage()
+    storage.add_series(Labels.of(__name__="up", job="a"), [1_000, 2_000], [1, 0])
+    options = ServerOptions(
+        config_file=str(config_file),
+        listen_addresses=("127.0.0.1:0",),
+        **kw,  # type: ignore[arg-type]
+    )
+    running = Running(PromlabServer(options, storage=storage))
+    running.thread.start()
+    assert running.ready.wait(JOIN_TIMEOUT_S)
+    if running.error is not None:
+        raise running.error
+    try:
+        yield running
+    finally:
+        if running.thread.is_alive():
+            running.loop.call_soon_threadsafe(running.server.request_stop)
+            running.thread.join(JOIN_TIMEOUT_S)
+
+
+@pytest.fixture
+def lifecycle(config_file: Path) -> Iterator[Running]:
+    yield from _start(config_file, enable_lifecycle=True)
+
+
+@pytest.fixture
+def plain(config_file: Path) -> Iterator[Running]:
+    yield from _start(config_file)
+
+
+def _query_up(client: Client) -> object:
+    return client.get("/api/v1/query", {"query": "up", "time": "2"}).json()["data"]["result"]
+
+
+def test_serves_queries_over_its_storage(plain: Running) -> None:
+    assert _query_up(plain.client) == [
+        {"metric": {"__name__": "up", "job": "a"}, "value": [2, "0"]}
+    ]
+    assert plain.client.get("/-/ready").text == "Prometheus Server is Ready.\n"
+    assert plain.client.get("/-/healthy").status == 200
+
+
+def test_lifecycle_disabled(plain: Running) -> None:
+    assert plain.client.post("/-/reload").status == 403
+    assert plain.client.post("/-/quit").text == "Lifecycle API is not enabled.\n"
+    assert plain.client.get("/-/reload").status == 405
+
+
+def test_reload_keeps_data_and_applies_config(lifecycle: Running, config_file: Path) -> None:
+    client = lifecycle.client
+    config_file.write_text("global:\n  external_labels:\n    region: us\n")
+    assert client.post("/-/reload").status == 200
+    assert "region: us" in client.get("/api/v1/status/config").json()["data"]["yaml"]
+    assert lifecycle.server.config.external_labels == Labels.of(region="us")
+    assert _query_up(client) == [{"metric": {"__name__": "up", "job": "a"}, "value": [2, "0"]}]
+
+
+def test_bad_config_on_reload_keeps_the_old_one(lifecycle: Running, config_file: Path) -> None:
+    client = lifecycle.client
+    config_file.write_text("global: [unclosed\n")
+    reply = client.post("/-/reload")
+    assert reply.status == 500
+    assert reply.text.startswith("failed to reload config: couldn't load configuration")
+    assert "region: eu" in client.get("/api/v1/status/config").json()["data"]["yaml"]
+    info = client.get("/api/v1/status/runtimeinfo").json()["data"]
+    assert info["reloadConfigSuccess"] is False
+    assert _query_up(client) != []
+
+
+def test_quit_stops_the_server(lifecycle: Running) -> None:
+    reply = lifecycle.client.post("/-/quit")
+    assert reply.text == "Requesting termination... Goodbye!\n"
+    lifecycle.thread.join(JOIN_TIMEOUT_S)
+    assert not lifecycle.thread.is_alive()
+
+
+def test_status_endpoints(plain: Running) -> None:
+    client = plain.client
+    tsdb = client.get("/api/v1/status/tsdb").json()["data"]
+    assert tsdb["headStats"]["numSeries"] == 1
+    assert tsdb["seriesCountByMetricName"] == [{"name": "up", "value": 1}]
+    info = client.get("/api/v1/status/runtimeinfo").json()["data"]
+    assert info["storageRetention"] == "15d"
+    assert client.get("/api/v1/status/buildinfo").json()["status"] == "success"
+
+
+def test_bad_config_at_start(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yml"
+    bad.write_text("- not a mapping\n")
+    with pytest.raises(ServerError, match="couldn't load configuration"):
+        PromlabServer(ServerOptions(config_file=str(bad)), storage=MemoryStorage())
