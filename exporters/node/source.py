@@ -19,7 +19,7 @@ import os
 import queue
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import NamedTuple, Protocol
 
@@ -149,7 +149,7 @@ class HostSource:
         self, paths: Paths | None = None, mount_timeout_s: float = DEFAULT_MOUNT_TIMEOUT_S
     ) -> None:
         self.paths = paths or Paths()
-        self._statfs = _StatfsRunner(mount_timeout_s)
+        self._statfs = StatfsRunner(mount_timeout_s)
 
     @staticmethod
     def _read(path: str) -> str:
@@ -212,13 +212,16 @@ class HostSource:
         return os.sysconf("SC_PAGE_SIZE")
 
 
-class _StatfsRunner:
+class StatfsRunner:
     """statfs on a worker thread, so a hung network mount costs one timeout and
     is then reported as a device error until the call returns, instead of
     hanging every scrape (upstream does the same with its stuck-mount list)."""
 
-    def __init__(self, timeout_s: float) -> None:
+    def __init__(
+        self, timeout_s: float, statvfs: Callable[[str], os.statvfs_result] = os.statvfs
+    ) -> None:
         self._timeout_s = timeout_s
+        self._statvfs = statvfs
         self._lock = threading.Lock()
         self._stuck: set[str] = set()
         self._requests: queue.SimpleQueue[tuple[str, queue.SimpleQueue[object]]] | None = None
@@ -253,7 +256,7 @@ class _StatfsRunner:
             path, reply = requests.get()
             result: object
             try:
-                st = os.statvfs(path)
+                st = self._statvfs(path)
                 # f_bsize is statfs's f_bsize, the unit upstream multiplies by.
                 result = StatFs(
                     st.f_bsize, st.f_blocks, st.f_bfree, st.f_bavail, st.f_files, st.f_ffree

@@ -51,15 +51,11 @@ class _Family:
     samples: list[tuple[str, dict[str, str], float]] = field(default_factory=list)
 
     def metric(self) -> Metric:
-        # prometheus_client models a counter "x_total" as family "x"; a counter
-        # not named *_total cannot be written under its own name, so it goes
-        # out untyped (the value and name are kept).
+        # prometheus_client models counter "x_total" as family "x"; a counter
+        # not named *_total keeps its name (our renderer writes it as Go does).
         name, typ = self.name, self.type
-        if typ == "counter":
-            if name.endswith("_total"):
-                name = name[: -len("_total")]
-            else:
-                typ = "unknown"
+        if typ == "counter" and name.endswith("_total"):
+            name = name[: -len("_total")]
         metric = Metric(name, self.help, typ)
         for sample_name, labels, value in _ordered(self.type, self.samples):
             metric.add_sample(sample_name, labels, value)
