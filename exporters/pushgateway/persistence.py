@@ -147,7 +147,9 @@ class Persistence:
                 store.apply(record)
             count += len(records)
         self.segment = max([covers, *(seq for seq, _ in segments)]) + 1
-        self._compacted_version = store.version
+        # Replayed segments are folded into the snapshot at the next compaction.
+        replayed = any(seq > covers for seq, _ in segments)
+        self._compacted_version = -1 if replayed else store.version
         return count
 
     # --- the log -------------------------------------------------------------------
