@@ -6,8 +6,9 @@ through ``decompress`` (bit 1); the rest is the payload. Checked per input:
 * only ``ExpositionError`` may escape (anything else is a crash);
 * the fast parser and the exact (lexer-only) parser agree: both reject, or both
   return the same batch;
-* a parsed batch renders, in either format, to text that parses back to the
-  same samples (and, in the same format, the same families);
+* a parsed batch renders in its own format, and in the other one or a
+  ``RenderError``, to text that parses back to the same samples (and, in the
+  same format, the same families);
 * ``negotiate`` accepts any header.
 
     .venv/bin/python fuzz/exposition_fuzz.py -max_total_time=600 -rss_limit_mb=2048 \
@@ -28,6 +29,7 @@ with atheris.instrument_imports():
         Escaping,
         ExpositionError,
         ExpositionFormat,
+        RenderError,
         SampleBatch,
         decompress,
         negotiate,
@@ -83,11 +85,16 @@ def TestOneInput(data: bytes) -> None:
         raise AssertionError("the fast parser rejected what the exact parser accepts") from None
     _same(batch, parse_exact(body, fmt), "fast vs exact")
     for target in FORMATS:
-        rendered = render_batch(batch, target, escaping=Escaping.ALLOW_UTF8)
+        try:
+            rendered = render_batch(batch, target, escaping=Escaping.ALLOW_UTF8)
+        except RenderError:
+            if target is fmt:
+                raise  # a parsed batch always renders in its own format
+            continue  # some batches have no faithful form in the other format
         again = parse(rendered, target)
-        if target is fmt and again.families != batch.families:
+        # rendering groups text 0.0.4 families and may reorder them
+        if target is fmt and sorted(again.families, key=repr) != sorted(batch.families, key=repr):
             raise AssertionError("render -> parse changed the families")
-        # text 0.0.4 families may interleave; rendering groups them
         if sorted(_samples(again)) != sorted(_samples(batch)):
             raise AssertionError(f"render as {target.value} -> parse changed the samples")
 

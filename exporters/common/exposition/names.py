@@ -63,12 +63,12 @@ def escape_name(name: str, escaping: Escaping, *, metric: bool = True) -> str:
 def wire_name(name: str, escaping: Escaping, *, metric: bool = True) -> tuple[str, bool]:
     """How ``name`` is written: ``(text, quoted)``; quoted names are ``"..."`` and,
     for metric names in samples, go inside the braces."""
-    escaped = escape_name(name, escaping, metric=metric)
+    return name_token(escape_name(name, escaping, metric=metric), metric=metric)
+
+
+def name_token(escaped: str, *, metric: bool = True) -> tuple[str, bool]:
+    """An already escaped name as written: ``(text, quoted)``."""
     if not escaped:
         raise RenderError(f"empty {'metric' if metric else 'label'} name")
     legacy = is_legacy_metric_name(escaped) if metric else is_legacy_label_name(escaped)
-    if legacy:
-        return escaped, False
-    if escaping is not Escaping.ALLOW_UTF8:  # pragma: no cover - escaping yields legacy names
-        raise RenderError(f"cannot escape name {name!r}")
-    return quote(escaped), True
+    return (escaped, False) if legacy else (quote(escaped), True)

@@ -34,13 +34,14 @@ from .formats import (
     Escaping,
     ExpositionFormat,
 )
-from .names import wire_name
+from .names import escape_name, name_token, wire_name
 from .numbers import (
     format_float,
     format_float_openmetrics,
     format_seconds_timestamp,
 )
 
+_SUFFIXES: Final = frozenset(s for v in OPENMETRICS_SUFFIXES.values() for s in v if s)
 #: OpenMetrics-only samples that text 0.0.4 carries as separate gauge families.
 _SPLIT_SUFFIXES: Final = ("_created", "_gcount", "_gsum")
 _TEXT_TYPE: Final = {
@@ -202,18 +203,123 @@ def _write(
     families: list[_Family], fmt: ExpositionFormat, escaping: Escaping, *, from_openmetrics: bool
 ) -> bytes:
     out: list[str] = []
-    if fmt is ExpositionFormat.OPENMETRICS:
-        for fam in families:
-            _write_family(out, fam, escaping, om=True)
-        out.append("# EOF\n")
+    om = fmt is ExpositionFormat.OPENMETRICS
+    if om:
+        _check_openmetrics(families, escaping)
     else:
-        for fam in families:
-            for part in _openmetrics_to_text(fam) if from_openmetrics else [fam]:
-                _write_family(out, part, escaping, om=False)
+        parts = [
+            p for f in families for p in (_openmetrics_to_text(f) if from_openmetrics else [f])
+        ]
+        families = _merge_text_families(parts, escaping)
+    for fam in families:
+        _write_family(out, fam, escaping, om=om)
+    if om:
+        out.append("# EOF\n")
     try:
         return "".join(out).encode("utf-8")
     except UnicodeEncodeError as exc:
         raise RenderError(f"text is not valid UTF-8: {exc}") from None
+
+
+def _sample_name(family: str, sample: str, escaping: Escaping) -> str:
+    """A sample's name as written: the family's escaped name plus the type suffix
+    (as client_golang writes it), so ``_total`` & co. survive escaping."""
+    suffix = sample[len(family) :]
+    if escaping is not Escaping.ALLOW_UTF8 and sample.startswith(family) and suffix in _SUFFIXES:
+        return escape_name(family, escaping) + suffix
+    return escape_name(sample, escaping)
+
+
+def _check_openmetrics(families: list[_Family], escaping: Escaping) -> None:
+    """Refuse what would not parse back as written: a sample name in two families
+    (names that escape alike), or two metadata blocks of one name with no samples
+    between them."""
+    owner: dict[str, int] = {}
+    previous: tuple[str, bool] | None = None
+    for index, fam in enumerate(families):
+        name = escape_name(fam.name, escaping)
+        if previous == (name, False):
+            raise RenderError(
+                f"two families {name!r} with no samples between them cannot be "
+                "told apart in OpenMetrics"
+            )
+        previous = (name, bool(fam.samples))
+        for s in fam.samples:
+            if owner.setdefault(_sample_name(fam.name, s.name, escaping), index) != index:
+                raise RenderError(f"sample name {s.name!r} would be in two families")
+
+
+def _merge_text_families(families: list[_Family], escaping: Escaping) -> list[_Family]:
+    """Text 0.0.4 knows one family per name: families that share a (escaped) name
+    and TYPE are merged; anything expfmt would read differently is refused."""
+    merged: dict[str, _Family] = {}
+    for fam in families:
+        key = escape_name(fam.name, escaping)
+        prev = merged.get(key)
+        if prev is None:
+            merged[key] = _Family(fam.name, fam.type, fam.help, None, list(fam.samples))
+            continue
+        if prev.type != fam.type or (None not in (prev.help, fam.help) and prev.help != fam.help):
+            raise RenderError(
+                f"family {key!r} twice with different TYPE or HELP: text 0.0.4 cannot express that"
+            )
+        prev.help = fam.help if prev.help is None else prev.help
+        prev.samples.extend(fam.samples)
+    types: dict[str, str] = {}
+    for key, fam in _captured_first(merged).items():
+        owner = _expfmt_owner(types, key)
+        if owner is not None:
+            raise RenderError(
+                f"family {key!r} would be read as part of family {owner!r} in text 0.0.4"
+            )
+        types[key] = fam.type
+        for s in fam.samples:
+            wire = _sample_name(fam.name, s.name, escaping)
+            if wire != key and _expfmt_owner(types, wire) != key:
+                raise RenderError(
+                    f"sample {wire!r} would not be read as part of family {key!r} in text 0.0.4"
+                )
+    return list(_captured_first(merged).values())
+
+
+_EXPFMT_SUFFIXES: Final = (
+    ("summary", ("_count", "_sum")),
+    ("histogram", ("_count", "_sum", "_bucket")),
+)
+
+
+def _captured_first(families: dict[str, _Family]) -> dict[str, _Family]:
+    """Families named like a summary's or histogram's ``_count``/``_sum``/``_bucket``
+    go before it: written after it, expfmt would file them under it (they exist
+    when the text defined them before that family's TYPE)."""
+    captured: dict[str, list[str]] = {}
+    for key, fam in families.items():
+        for kind, suffixes in _EXPFMT_SUFFIXES:
+            if fam.type == kind:
+                captured[key] = [key + s for s in suffixes if key + s in families]
+    moved = {c for cs in captured.values() for c in cs}
+    ordered: dict[str, _Family] = {}
+    for key in families:
+        if key not in moved:
+            for c in captured.get(key, ()):
+                ordered[c] = families[c]
+            ordered[key] = families[key]
+    return ordered if len(ordered) == len(families) else families
+
+
+def _expfmt_owner(types: dict[str, str], name: str) -> str | None:
+    """The family expfmt's text parser files ``name`` under, None for a new one."""
+    if name in types:
+        return name
+    for kind, suffixes in (
+        ("summary", ("_count", "_sum")),
+        ("histogram", ("_count", "_sum", "_bucket")),
+    ):
+        for suffix in suffixes:
+            base = name[: -len(suffix)]
+            if name.endswith(suffix) and base and types.get(base) == kind:
+                return base
+    return None
 
 
 def _escape_value(value: str) -> str:
@@ -235,17 +341,23 @@ def _write_family(out: list[str], fam: _Family, escaping: Escaping, *, om: bool)
     if om and fam.unit:
         out.append(f"# UNIT {name} {fam.unit}\n")
     fmt_value = format_float_openmetrics if om else format_float
-    label_cache: dict[tuple[str, str], str] = {}
+    label_cache: dict[tuple[str, str], tuple[str, str]] = {}
     for s in fam.samples:
-        sample_name, quoted = wire_name(s.name, escaping)
+        sample_name, quoted = name_token(_sample_name(fam.name, s.name, escaping))
         parts = [sample_name] if quoted else []
+        seen: set[str] = set()
         for label, value in s.labels:
             key = (label, value)
-            text = label_cache.get(key)
-            if text is None:
+            cached = label_cache.get(key)
+            if cached is None:
+                if label == METRIC_NAME:
+                    raise RenderError(f"label name {METRIC_NAME!r} is reserved")
                 label_text, _ = wire_name(label, escaping, metric=False)
-                text = label_cache[key] = f'{label_text}="{_escape_value(value)}"'
-            parts.append(text)
+                cached = label_cache[key] = (label_text, f'{label_text}="{_escape_value(value)}"')
+            if cached[0] in seen:
+                raise RenderError(f"two labels of sample {s.name!r} are both written {cached[0]}")
+            seen.add(cached[0])
+            parts.append(cached[1])
         line = "{" + ",".join(parts) + "}" if parts else ""
         if not quoted:
             line = sample_name + line

@@ -261,6 +261,43 @@ def test_render_batch_groups_interleaved_text_families() -> None:
     )
 
 
+def test_text_families_named_like_a_summary_part_are_written_before_it() -> None:
+    # foo_count was a family before foo became a summary; written after foo's TYPE,
+    # expfmt would file it under foo
+    payload = b"# TYPE foo_count gauge\nfoo_count 3\n# TYPE foo summary\nfoo_sum 1\n"
+    batch = parse_text(b"# HELP foo h\n" + payload)
+    assert render_batch(batch) == payload.replace(b"# TYPE foo ", b"# HELP foo h\n# TYPE foo ")
+
+
+def test_what_text_cannot_express_is_refused() -> None:
+    gauge = GaugeMetricFamily("rpc_count", "A gauge named like a summary part.", value=1)
+    summary = SummaryMetricFamily("rpc", "RPC.", count_value=4, sum_value=1.5)
+    with pytest.raises(RenderError, match="'rpc_count' would not be read as part of family 'rpc'"):
+        render([gauge, summary])
+    om = parse_openmetrics(b"# TYPE x counter\nx_total 1\n# TYPE x_total gauge\n# EOF\n")
+    with pytest.raises(RenderError, match="family 'x_total' twice with different TYPE or HELP"):
+        render_batch(om, TEXT)
+    text = parse_text(b'{"a.b"} 1\na_b 2\n')
+    with pytest.raises(RenderError, match="sample name 'a_b' would be in two families"):
+        render_batch(text, OPENMETRICS)
+    assert render_batch(text, TEXT).decode() == "# TYPE a_b untyped\na_b 1\na_b 2\n"
+    # what text can express is written in an order expfmt reads back as meant
+    om = parse_openmetrics(
+        b"# TYPE foo summary\nfoo_sum 1\n# TYPE foo_count gauge\nfoo_count 2\n# EOF\n"
+    )
+    assert render_batch(om, TEXT) == (
+        b"# TYPE foo_count gauge\nfoo_count 2\n# TYPE foo summary\nfoo_sum 1\n"
+    )
+
+
+def test_escaping_keeps_type_suffixes() -> None:
+    counter = CounterMetricFamily("my.counter", "C.")
+    counter.add_metric([], 1)
+    text = render([counter], OPENMETRICS, escaping=Escaping.DOTS).decode()
+    assert "# TYPE my_dot_counter counter\nmy_dot_counter_total 1.0\n" in text
+    parse_openmetrics(text)
+
+
 def test_exemplars_render_in_openmetrics_only_where_allowed() -> None:
     counter = CounterMetricFamily("c", "C.")
     counter.add_metric([], 2, exemplar=Exemplar({"trace_id": "abc"}, 1.5, 1700000000.25))
