@@ -12,6 +12,7 @@ import click
 COMMANDS: dict[str, str] = {
     "demo": "lab.cli_demo:demo",
     "promql": "lab.cli_promql:promql",
+    "server": "lab.cli_server:server",
     "pushgateway": "lab.cli_pushgateway:pushgateway",
     "node-exporter": "lab.cli_node_exporter:node_exporter",
 }
