@@ -1,20 +1,20 @@
 """The composition root: the ONE place that wires the server's parts.
 
-``PromlabServer(options)`` builds the storage, the query settings, the scrape
-manager (once ``lab.server.scrape`` and ``lab.server.config`` are in) and the
-HTTP API, serves them through the shared web layer (``--web.config.file`` TLS
-and basic auth) and runs until stopped::
+``PromlabServer(options)`` builds the storage (the TSDB in
+``--storage.tsdb.path``), the query settings, the scrape manager and the HTTP
+API, serves them through the shared web layer (``--web.config.file`` TLS and
+basic auth) and runs until stopped::
 
     server = PromlabServer(ServerOptions(config_file="prometheus.yml"))
     await server.run()            # SIGINT/SIGTERM or /-/quit stop it; SIGHUP reloads
 
-Storage: the in-memory store (``MemoryStorage``) until the TSDB is wired in;
-start-up logs loudly that nothing is durable then. A caller (tests, the bench)
-may pass its own storage, e.g. one preloaded with the demo dataset.
+A caller (tests, the bench) may pass its own storage instead, e.g. an
+in-memory store preloaded with the demo dataset; the server then neither opens
+nor closes a TSDB.
 
-Reload (``/-/reload``, SIGHUP) re-reads the configuration and applies it; the
-storage is untouched, so no data is lost, and a configuration that fails to
-load leaves the running one in place.
+Reload (``/-/reload``, SIGHUP) re-reads the configuration and applies it to
+the scrape manager; the storage is untouched, so no data is lost, and a
+configuration that fails to load leaves the running one in place.
 """
 
 from __future__ import annotations
@@ -155,7 +155,9 @@ class PromlabServer:
         self.options = options
         self.clock: Clock = clock or RealClock()
         self.config = load_config(options.config_file)
-        self.storage: Storage = storage if storage is not None else self._default_storage()
+        self._owns_storage = storage is None
+        self.storage: Storage = storage if storage is not None else self._open_tsdb()
+        self._scrape: Any = None
         self.settings = QuerySettings(
             max_samples=options.query_max_samples,
             timeout_s=options.query_timeout_ms / 1000.0,
@@ -172,15 +174,19 @@ class PromlabServer:
         self._web: Any = None
         self.urls: list[str] = []
 
-    def _default_storage(self) -> Storage:
-        from lab.server.storage.memory import MemoryStorage
+    def _open_tsdb(self) -> Storage:
+        from lab.server.tsdb import DB, TSDBError
 
-        log.warning(
-            "storage: in memory, NOT durable (the TSDB is not wired in yet); "
-            "--storage.tsdb.path=%s is not used and data is lost on exit",
-            self.options.storage_path,
-        )
-        return MemoryStorage()
+        o = self.options
+        try:
+            return DB.open(
+                o.storage_path,
+                retention_time_ms=o.retention_time_ms or None,
+                retention_size_bytes=o.retention_size_bytes or None,
+                compact_interval_s=60.0,
+            )
+        except (TSDBError, OSError) as exc:
+            raise ServerError(f"opening storage failed ({o.storage_path}): {exc}") from None
 
     # -- the API's view of the server ----------------------------------------------------
 
@@ -194,6 +200,7 @@ class PromlabServer:
             flags=self.options.flags,
             runtime_info=self._runtime_info,
             tsdb_status=self._tsdb_status,
+            targets=self._targets,
             reload=self.reload,
             quit=self._stop.set,
             lifecycle_enabled=self.options.enable_lifecycle,
@@ -222,6 +229,13 @@ class PromlabServer:
             "storageRetention": " or ".join(retention) or "0s",
         }
 
+    def _targets(self) -> tuple[list[JSONDict], list[JSONDict]]:
+        if self._scrape is None:
+            return [], []
+        from lab.server.api.targets import targets_json
+
+        return targets_json(self._scrape.targets())
+
     def _tsdb_status(self, limit: int) -> JSONDict:
         stats = getattr(self.storage, "stats", None)
         if callable(stats):
@@ -247,6 +261,8 @@ class PromlabServer:
                 self._reload_success = False
                 log.error("reload failed, keeping the running configuration: %s", exc)
                 raise
+            if self._scrape is not None and new.parsed is not None:
+                await self._scrape.apply_config(new.parsed)
             self.config = new
             self._reload_success = True
             self._last_config_time = datetime.now(UTC)
@@ -256,6 +272,7 @@ class PromlabServer:
         from exporters.common.web import Server, WebError, load_web_config, new_app
         from lab.server.api.routes import build_app
 
+        await self._start_scraping()
         try:
             web_config = load_web_config(self.options.web_config_file or None)
             app = build_app(self.api_deps(), new_app(web_config))
@@ -270,11 +287,27 @@ class PromlabServer:
         log.info("promlab server ready on %s", ", ".join(self.urls))
         return self.urls
 
+    async def _start_scraping(self) -> None:
+        if self.config.parsed is None:
+            return
+        from lab.server.scrape.manager import ScrapeManager
+
+        self._scrape = ScrapeManager(self.storage, self.clock)
+        await self._scrape.apply_config(self.config.parsed)
+
     async def stop(self) -> None:
+        """Stop serving, then scraping, then close the storage (in that order,
+        so nothing writes into a closed TSDB)."""
         if self._web is not None:
             await self._web.stop()
             self._web = None
-        self._executor.shutdown(wait=False, cancel_futures=True)
+        if self._scrape is not None:
+            await self._scrape.stop()
+            self._scrape = None
+        self._executor.shutdown(wait=True, cancel_futures=True)
+        close = getattr(self.storage, "close", None)
+        if self._owns_storage and callable(close):
+            await asyncio.to_thread(close)
 
     def request_stop(self) -> None:
         self._stop.set()

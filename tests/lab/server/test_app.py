@@ -146,3 +146,114 @@ def test_bad_config_at_start(tmp_path: Path) -> None:
     bad.write_text("- not a mapping\n")
     with pytest.raises(ServerError, match="couldn't load configuration"):
         PromlabServer(ServerOptions(config_file=str(bad)), storage=MemoryStorage())
+
+
+# -- end to end: TSDB storage, scraping, restart ------------------------------------------
+
+POLL_LIMIT_S = 30.0
+
+
+def _wait_for(client: Client, query: str) -> list[dict[str, object]]:
+    """Poll until ``query`` returns a non-empty vector (a wait, not a timing check)."""
+    import time
+
+    deadline = time.monotonic() + POLL_LIMIT_S
+    while True:
+        result = client.get("/api/v1/query", {"query": query}).json()["data"]["result"]
+        if result:
+            return list(result)
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{query} still empty after {POLL_LIMIT_S}s")
+        time.sleep(0.1)
+
+
+@pytest.fixture
+def target() -> Iterator[Client]:
+    from aiohttp import web
+
+    from tests.lab.server.api.serving import serve
+
+    async def metrics(request: web.Request) -> web.Response:
+        return web.Response(
+            text='# TYPE demo_things gauge\ndemo_things{kind="a"} 42\n',
+            content_type="text/plain",
+        )
+
+    def make() -> web.Application:
+        app = web.Application()
+        app.router.add_get("/metrics", metrics)
+        return app
+
+    with serve(make) as client:
+        yield client
+
+
+def _server_with_tsdb(tmp_path: Path, target: Client) -> Iterator[Running]:
+    host = target.base.removeprefix("http://")
+    config = tmp_path / "prometheus.yml"
+    config.write_text(
+        "global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n"
+        f"scrape_configs:\n  - job_name: demo\n    static_configs:\n      - targets: ['{host}']\n"
+    )
+    options = ServerOptions(
+        config_file=str(config),
+        storage_path=str(tmp_path / "data"),
+        listen_addresses=("127.0.0.1:0",),
+        enable_lifecycle=True,
+    )
+    running = Running(PromlabServer(options))
+    running.thread.start()
+    assert running.ready.wait(JOIN_TIMEOUT_S)
+    if running.error is not None:
+        raise running.error
+    try:
+        yield running
+    finally:
+        if running.thread.is_alive():
+            running.loop.call_soon_threadsafe(running.server.request_stop)
+            running.thread.join(JOIN_TIMEOUT_S)
+
+
+def test_scrapes_into_the_tsdb_and_keeps_data_across_restart(
+    tmp_path: Path, target: Client
+) -> None:
+    gen = _server_with_tsdb(tmp_path, target)
+    running = next(gen)
+    client = running.client
+    [sample] = _wait_for(client, "demo_things")
+    assert sample["metric"] == {
+        "__name__": "demo_things",
+        "instance": target.base.removeprefix("http://"),
+        "job": "demo",
+        "kind": "a",
+    }
+    assert sample["value"][1] == "42"
+    targets = client.get("/api/v1/targets").json()["data"]
+    [active] = targets["activeTargets"]
+    assert active["health"] == "up"
+    assert active["scrapePool"] == "demo"
+    assert active["scrapeUrl"] == target.base + "/metrics"
+    assert active["labels"] == {"instance": target.base.removeprefix("http://"), "job": "demo"}
+    assert active["lastScrape"] != "0001-01-01T00:00:00Z"
+    assert client.post("/-/reload").status == 200
+    assert client.get("/api/v1/query", {"query": "demo_things"}).json()["data"]["result"]
+    assert client.get("/api/v1/status/tsdb").json()["data"]["headStats"]["numSeries"] >= 1
+    gen.close()  # stop: web, scrapes, then the TSDB
+    assert not running.thread.is_alive()
+
+    # Restarted on the same directory, the scraped samples are still there.
+    (tmp_path / "prometheus.yml").write_text("global:\n  scrape_interval: 1s\n")
+    options = ServerOptions(
+        config_file=str(tmp_path / "prometheus.yml"),
+        storage_path=str(tmp_path / "data"),
+        listen_addresses=("127.0.0.1:0",),
+    )
+    again = Running(PromlabServer(options))
+    again.thread.start()
+    assert again.ready.wait(JOIN_TIMEOUT_S)
+    try:
+        series = again.client.get("/api/v1/series", {"match[]": "demo_things"}).json()["data"]
+        assert [s["kind"] for s in series] == ["a"]
+    finally:
+        again.loop.call_soon_threadsafe(again.server.request_stop)
+        again.thread.join(JOIN_TIMEOUT_S)
