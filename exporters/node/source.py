@@ -15,15 +15,19 @@ redirected by the path flags, exactly as upstream.
 
 from __future__ import annotations
 
+import functools
 import os
 import queue
 import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import NamedTuple, Protocol
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 from .errors import NoDataError
+
+if TYPE_CHECKING:
+    import ctypes
 
 #: statfs calls slower than this mark the mount as stuck (upstream's
 #: ``--collector.filesystem.mount-timeout`` default).
@@ -113,8 +117,10 @@ class NodeSource(Protocol):
         """A mountpoint as the host sees it (``--path.rootfs`` prefix removed)."""
         ...
 
-    def statfs(self, mountpoint: str) -> StatFs:
-        """statfs of a host mountpoint (reached through ``--path.rootfs``)."""
+    def statfs(self, mountpoint: str, may_hang: bool = True) -> StatFs:
+        """statfs of a host mountpoint (reached through ``--path.rootfs``);
+        ``may_hang`` (network and FUSE filesystems) runs it under the mount
+        timeout."""
         ...
 
     def uname(self) -> Uname: ...
@@ -185,8 +191,13 @@ class HostSource:
         stripped = path.removeprefix(rootfs)
         return stripped or "/"
 
-    def statfs(self, mountpoint: str) -> StatFs:
-        return self._statfs.statfs(os.path.join(self.paths.rootfs, mountpoint.lstrip("/")))
+    def statfs(self, mountpoint: str, may_hang: bool = True) -> StatFs:
+        path = os.path.join(self.paths.rootfs, mountpoint.lstrip("/"))
+        if may_hang:
+            return self._statfs.statfs(path)
+        # Local filesystems answer from memory: handing the call to the worker
+        # thread and back cost more (GIL hand-offs) than the whole syscall.
+        return statfs_of(os.statvfs(path))
 
     def uname(self) -> Uname:
         u = os.uname()
@@ -210,6 +221,11 @@ class HostSource:
 
     def page_size(self) -> int:
         return os.sysconf("SC_PAGE_SIZE")
+
+
+def statfs_of(st: os.statvfs_result) -> StatFs:
+    # f_bsize is statfs's f_bsize, the unit upstream multiplies by.
+    return StatFs(st.f_bsize, st.f_blocks, st.f_bfree, st.f_bavail, st.f_files, st.f_ffree)
 
 
 class StatfsRunner:
@@ -256,11 +272,7 @@ class StatfsRunner:
             path, reply = requests.get()
             result: object
             try:
-                st = self._statvfs(path)
-                # f_bsize is statfs's f_bsize, the unit upstream multiplies by.
-                result = StatFs(
-                    st.f_bsize, st.f_blocks, st.f_bfree, st.f_bavail, st.f_files, st.f_ffree
-                )
+                result = statfs_of(self._statvfs(path))
             except OSError as exc:
                 result = exc
             reply.put(result)
@@ -272,16 +284,19 @@ class StatfsRunner:
                     return
 
 
-def _adjtimex() -> Timex:
-    import ctypes  # only the timex collector needs it
+@functools.cache
+def _adjtimex_call() -> tuple[Callable[[Any], int], type[ctypes.Structure]]:
+    """libc's adjtimex and struct timex (x86-64/arm64 layout: longs and ints),
+    built once; ctypes is imported only when the timex collector first runs."""
+    import ctypes
 
     c_long = ctypes.c_long
     c_int = ctypes.c_int
 
-    class _TimeVal(ctypes.Structure):
+    class TimeVal(ctypes.Structure):
         _fields_ = (("sec", c_long), ("usec", c_long))
 
-    class _Timex(ctypes.Structure):
+    class StructTimex(ctypes.Structure):
         _fields_ = (
             ("modes", ctypes.c_uint),
             ("offset", c_long),
@@ -292,7 +307,7 @@ def _adjtimex() -> Timex:
             ("constant", c_long),
             ("precision", c_long),
             ("tolerance", c_long),
-            ("time", _TimeVal),
+            ("time", TimeVal),
             ("tick", c_long),
             ("ppsfreq", c_long),
             ("jitter", c_long),
@@ -307,8 +322,15 @@ def _adjtimex() -> Timex:
         )
 
     libc = ctypes.CDLL(None, use_errno=True)
-    tx = _Timex()
-    state = libc.adjtimex(ctypes.byref(tx))
+    return libc.adjtimex, StructTimex
+
+
+def _adjtimex() -> Timex:
+    import ctypes
+
+    adjtimex, struct = _adjtimex_call()
+    tx: Any = struct()  # modes 0: read only, no privilege needed
+    state = adjtimex(ctypes.byref(tx))
     if state < 0:
         errno = ctypes.get_errno()
         raise OSError(errno, f"adjtimex: {os.strerror(errno)}")
@@ -352,6 +374,8 @@ class FakeSource:
     zone: tuple[str, int] = ("UTC", 0)
     page: int = 4096
     rootfs: str = "/"
+    #: (mountpoint, may_hang) of every statfs call, for tests
+    statfs_calls: list[tuple[str, bool]] = field(default_factory=list)
 
     def _get(self, key: str) -> str:
         try:
@@ -393,7 +417,8 @@ class FakeSource:
             return path
         return path.removeprefix(self.rootfs) or "/"
 
-    def statfs(self, mountpoint: str) -> StatFs:
+    def statfs(self, mountpoint: str, may_hang: bool = True) -> StatFs:
+        self.statfs_calls.append((mountpoint, may_hang))
         result = self.statfs_results.get(mountpoint)
         if result is None:
             raise FileNotFoundError(2, "No such file or directory", mountpoint)

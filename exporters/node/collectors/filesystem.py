@@ -21,6 +21,12 @@ from ..source import NodeSource, StatFs
 from .families import gauges
 
 LABELS: Final = ["device", "fstype", "mountpoint"]
+#: filesystems whose statfs can block on a network or a user-space daemon;
+#: only these go through the mount timeout (``fuse.*`` too)
+MAY_HANG: Final = frozenset(
+    {"nfs", "nfs4", "cifs", "smb3", "smbfs", "ceph", "glusterfs", "9p", "afs", "lustre",
+     "gpfs", "ncpfs", "davfs", "fuse", "fuseblk", "beegfs", "orangefs", "ocfs2", "gfs2"}
+)  # fmt: skip
 _OCTAL_ESCAPE: Final = re.compile(r"\\([0-7]{3})")
 
 
@@ -77,7 +83,8 @@ class FilesystemCollector:
                 continue  # the same mount listed twice (bind mounts, namespaces)
             readonly = "ro" in mount.options.split(",")
             try:
-                stats[key] = (self.source.statfs(mountpoint), readonly)
+                may_hang = mount.fstype in MAY_HANG or mount.fstype.startswith("fuse.")
+                stats[key] = (self.source.statfs(mountpoint, may_hang), readonly)
             except OSError:
                 stats[key] = (None, readonly)
         names = (

@@ -53,6 +53,8 @@ def test_filesystem_statfs_values_excludes_and_device_errors() -> None:
     assert 'size_bytes{device="nfs:/x"' not in text
     assert "/proc" not in text and "/run" not in text and "overlay" not in text
     assert text.count("node_filesystem_size_bytes{") == 2  # the duplicate "/" once
+    # only the network filesystem's statfs runs under the mount timeout
+    assert source.statfs_calls == [("/", False), ("/boot", False), ("/srv/nfs share", True)]
 
 
 def test_filesystem_falls_back_to_self_mounts_and_strips_rootfs() -> None:
