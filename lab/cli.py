@@ -15,7 +15,6 @@ COMMANDS: dict[str, str] = {
     "server": "lab.cli_server:server",
     "pushgateway": "lab.cli_pushgateway:pushgateway",
     "node-exporter": "lab.cli_node_exporter:node_exporter",
-    "cluster": "lab.cli_cluster:cluster",
 }
 
 
