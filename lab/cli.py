@@ -13,8 +13,11 @@ COMMANDS: dict[str, str] = {
     "demo": "lab.cli_demo:demo",
     "promql": "lab.cli_promql:promql",
     "server": "lab.cli_server:server",
+    "tsdb": "lab.cli_tsdb:tsdb",
     "pushgateway": "lab.cli_pushgateway:pushgateway",
     "node-exporter": "lab.cli_node_exporter:node_exporter",
+    "cluster": "lab.cli_cluster:cluster",
+    "kube-state-metrics": "lab.cli_kube_state:kube_state_metrics",
 }
 
 
