@@ -53,7 +53,12 @@ def _multi(d: MultiMapping[object]) -> Mapping[str, list[str]]:
 async def read_form(request: web.Request) -> Form:
     body: Mapping[str, list[str]] = {}
     if request.method in ("POST", "PUT", "PATCH") and request.can_read_body:
-        body = _multi(await request.post())
+        try:
+            body = _multi(await request.post())
+        except web.HTTPException:
+            raise
+        except Exception as exc:  # a malformed body is the client's error, not a 500
+            raise BadDataError(f"error parsing form values: {exc}") from None
     return Form(body, _multi(request.query))
 
 

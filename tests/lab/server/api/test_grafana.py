@@ -114,3 +114,14 @@ def test_cors_headers(api: Client) -> None:
     reply = api.get("/api/v1/labels", headers={"Origin": "http://grafana:3000"})
     assert reply.headers["Access-Control-Allow-Origin"] == "http://grafana:3000"
     assert "POST" in reply.headers["Access-Control-Allow-Methods"]
+
+
+def test_malformed_multipart_body_is_400(api: Client) -> None:
+    reply = api.request(
+        "/api/v1/query",
+        method="POST",
+        form={"query": "1"},
+        headers={"Content-Type": "multipart/form-data; boundary=zzz"},
+    )
+    assert reply.status == 400
+    assert reply.json()["errorType"] == "bad_data"
