@@ -17,6 +17,7 @@ COMMANDS: dict[str, str] = {
     "pushgateway": "lab.cli_pushgateway:pushgateway",
     "node-exporter": "lab.cli_node_exporter:node_exporter",
     "cluster": "lab.cli_cluster:cluster",
+    "kube-state-metrics": "lab.cli_kube_state:kube_state_metrics",
 }
 
 

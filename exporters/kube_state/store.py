@@ -1,0 +1,128 @@
+"""Pre-rendered metric lines per object, so a scrape only concatenates bytes.
+
+``MetricsStore`` is what one reflector feeds: object UID -> one ``bytes`` per
+family (all of that family's lines for the object, possibly empty). Add and
+update re-render the object; delete drops it, so its series are gone at the
+next scrape. ``ResourceWriter`` writes one resource (several stores when
+several namespaces are watched) family by family: HELP/TYPE once, then every
+object's lines. A resource with no objects writes nothing at all, as KSM.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from exporters.common.exposition import format_float
+
+from .families.base import Family, Obj, Pairs
+
+_EMPTY = b""
+
+
+def escape_value(value: str) -> str:
+    if "\\" in value or '"' in value or "\n" in value:
+        return value.replace("\\", "\\\\").replace("\n", "\\n").replace('"', '\\"')
+    return value
+
+
+def render_labels(pairs: Pairs) -> str:
+    return ",".join(f'{k}="{escape_value(str(v))}"' for k, v in pairs)
+
+
+def _help_escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("\n", "\\n")
+
+
+class Renderer:
+    """Renders one object's lines for a resource's families."""
+
+    def __init__(self, families: Sequence[Family], identity: Any) -> None:
+        self.families = tuple(families)
+        self._identity = identity
+
+    def render(self, obj: Obj) -> tuple[bytes, ...]:
+        ident = render_labels(self._identity(obj))
+        out = []
+        for fam in self.families:
+            lines = []
+            for labels, value in fam.generate(obj):
+                extra = render_labels(labels)
+                body = f"{ident},{extra}" if ident and extra else ident or extra
+                lines.append(
+                    f"{fam.name}{{{body}}} {format_float(value)}\n"
+                    if body
+                    else f"{fam.name} {format_float(value)}\n"
+                )
+            out.append("".join(lines).encode() if lines else _EMPTY)
+        return tuple(out)
+
+
+def _uid(obj: Obj) -> str:
+    meta = obj.get("metadata") or {}
+    return str(meta.get("uid") or f"{meta.get('namespace', '')}/{meta.get('name', '')}")
+
+
+class MetricsStore:
+    """UID -> pre-rendered lines; thread-safe (reflector thread writes, scrapes read)."""
+
+    def __init__(self, renderer: Renderer) -> None:
+        self._renderer = renderer
+        self._lock = threading.Lock()
+        self._objects: dict[str, tuple[bytes, ...]] = {}
+
+    def add(self, obj: Obj) -> None:
+        lines = self._renderer.render(obj)  # rendered outside the lock: scrapes never wait
+        with self._lock:
+            self._objects[_uid(obj)] = lines
+
+    update = add
+
+    def delete(self, obj: Obj) -> None:
+        with self._lock:
+            self._objects.pop(_uid(obj), None)
+
+    def replace(self, objs: Iterable[Obj]) -> None:
+        """A relist: the new set of objects replaces the old one atomically."""
+        fresh = {_uid(o): self._renderer.render(o) for o in objs}
+        with self._lock:
+            self._objects = fresh
+
+    def snapshot(self) -> list[tuple[bytes, ...]]:
+        with self._lock:
+            return list(self._objects.values())
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._objects)
+
+
+class ResourceWriter:
+    """Writes one resource's families from its stores."""
+
+    def __init__(self, resource: str, families: Sequence[Family], stores: Sequence[MetricsStore]):
+        self.resource = resource
+        self.families = tuple(families)
+        self.stores = tuple(stores)
+        self._headers = [self._header(f, openmetrics=False) for f in self.families]
+        self._om_headers = [self._header(f, openmetrics=True) for f in self.families]
+
+    @staticmethod
+    def _header(fam: Family, *, openmetrics: bool) -> bytes:
+        name = fam.name
+        if openmetrics and fam.type == "counter" and name.endswith("_total"):
+            name = name[: -len("_total")]  # OpenMetrics names the counter family without it
+        return f"# HELP {name} {_help_escape(fam.help)}\n# TYPE {name} {fam.type}\n".encode()
+
+    def write(self, out: list[bytes], *, openmetrics: bool = False) -> None:
+        rows = [row for store in self.stores for row in store.snapshot()]
+        if not rows:
+            return
+        headers = self._om_headers if openmetrics else self._headers
+        for i, header in enumerate(headers):
+            out.append(header)
+            out.append(b"".join([row[i] for row in rows]))
+
+    def object_count(self) -> int:
+        return sum(len(s) for s in self.stores)
