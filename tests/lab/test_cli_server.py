@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import signal
 import subprocess
 import sys
 import time
@@ -96,6 +97,13 @@ def test_server_runs_serves_and_quits(tmp_path: Path) -> None:
         assert answer["data"]["result"] == [{"metric": {}, "value": [10, "1"]}]
         flags = json.loads(_get(base + "/api/v1/status/flags"))["data"]
         assert flags["web.enable-remote-write-receiver"].startswith("true (accepted;")
+        # SIGHUP reloads the configuration (waited for, not timed).
+        config.write_text("global:\n  external_labels:\n    site: reloaded\n")
+        proc.send_signal(signal.SIGHUP)
+        deadline = time.monotonic() + START_LIMIT_S
+        while b"reloaded" not in _get(base + "/api/v1/status/config"):
+            assert time.monotonic() < deadline, "SIGHUP did not reload the configuration"
+            time.sleep(0.1)
         request = urllib.request.Request(base + "/-/quit", method="POST")
         with urllib.request.urlopen(request, timeout=10) as resp:
             assert resp.read() == b"Requesting termination... Goodbye!\n"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -66,3 +67,70 @@ def test_federate_bad_selector(fed: Client) -> None:
     reply = fed.get("/federate", {"match[]": "m{"})
     assert reply.status == 400
     assert reply.text == "1:3: parse error: unexpected end of input inside braces\n"
+
+
+@pytest.mark.reference
+def test_federate_matches_prometheus(tmp_path: Path) -> None:
+    """Same recent data in both (promtool blocks for Prometheus), same external
+    labels: /federate answers byte for byte the same text."""
+    import subprocess
+    import time
+    import urllib.request
+
+    from tests.reference import require_binary, run_reference
+
+    promtool = require_binary("promtool")
+    now_s = int(time.time())
+    series = [
+        ("a_metric", Labels.of(instance="i:1", job="j"), 2.0),
+        ("a_metric", Labels.of(job="k"), 1e6),
+        ("b_metric", Labels.of(x='q"z\\'), 0.5),
+        ("c_metric", Labels.of(region="here"), 3.0),
+    ]
+    storage = MemoryStorage()
+    lines = []
+    for i, (name, labels, value) in enumerate(series):
+        ts = [now_s - 300 + k * 15 + i for k in range(10)]
+        storage.add_series(labels.set("__name__", name), [t * 1000 for t in ts], [value] * 10)
+        text = ",".join(f'{n}="{_om_escape(v)}"' for n, v in labels)
+        lines += [f"{name}{{{text}}} {value!r} {t}\n" for t in ts]
+    workdir = tmp_path / "prometheus"
+    workdir.mkdir()
+    (workdir / "d.om").write_text("".join(lines) + "# EOF\n")
+    subprocess.run(
+        [promtool, "tsdb", "create-blocks-from", "openmetrics", "d.om", "data"],
+        cwd=workdir,
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+    (workdir / "p.yml").write_text("global:\n  external_labels:\n    region: eu\n    job: x\n")
+    deps = ApiDeps(
+        queryable=storage,
+        now_ms=lambda: int(time.time() * 1000),
+        external_labels=lambda: Labels.of(region="eu", job="x"),
+    )
+    selector = "/federate?match[]=%7B__name__%3D~%22.%2B%22%7D"
+    with (
+        run_reference(
+            "prometheus",
+            [
+                "--config.file={dir}/p.yml",
+                "--storage.tsdb.path={dir}/data",
+                "--storage.tsdb.retention.time=100y",
+                "--web.listen-address=127.0.0.1:{port}",
+            ],
+            workdir,
+            "/-/ready",
+        ) as prom,
+        serve(lambda: build_app(deps)) as ours,
+    ):
+        with urllib.request.urlopen(prom.url + selector, timeout=30) as resp:
+            theirs = resp.read().decode()
+        mine = ours.get(selector).text
+    assert theirs.count("\n") == 7  # 3 TYPE lines, 4 series
+    assert mine == theirs
+
+
+def _om_escape(value: str) -> str:
+    return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
