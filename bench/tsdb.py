@@ -24,6 +24,7 @@ import gc
 import os
 import shutil
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -178,21 +179,32 @@ def bench_select(root: Path) -> None:
 
 
 def bench_rss(root: Path, n_series: int = 5_000) -> None:
-    gc.collect()
+    """In a fresh interpreter, so memory freed by the other benches does not hide growth."""
+    out = subprocess.run(
+        [sys.executable, __file__, "--rss-child", str(n_series), "--dir", str(root / "rss")],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    print(out, end="")
+
+
+def rss_child(directory: Path, n_series: int) -> None:
     proc = psutil.Process()
-    before = proc.memory_info().rss
-    db = DB.open(root / "rss")
+    db = DB.open(directory)
     series = [
         Labels.of(__name__="rss_metric", job="j", instance=f"i{i % 100}", id=str(i))
         for i in range(n_series)
     ]
-    ingest(db, series, 480)  # 2 h at 15 s
+    ingest(db, series, 1)  # series exist, one sample each: the baseline
+    gc.collect()
+    before = proc.memory_info().rss
+    ingest(db, series, 480, t0=15_000)  # 2 h at 15 s
     gc.collect()
     after = proc.memory_info().rss
     print(
-        f"RSS per series   : {(after - before) / n_series:,.0f} bytes "
-        f"({n_series:,} series x 480 samples; head columns "
-        f"{db.head.memory_bytes() / n_series:,.0f} bytes/series)"
+        f"RSS per series   : {(after - before) / n_series:,.0f} bytes for 480 samples "
+        f"(head columns {db.head.memory_bytes() / n_series:,.0f} bytes/series allocated)"
     )
     db.close()
 
@@ -201,7 +213,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--series", type=int, default=1000)
     parser.add_argument("--commits", type=int, default=300)
+    parser.add_argument("--rss-child", type=int, default=0, help=argparse.SUPPRESS)
+    parser.add_argument("--dir", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.rss_child:
+        rss_child(args.dir, args.rss_child)
+        return
     base = Path(os.environ.get("PROMLAB_BENCH_DIR", tempfile.gettempdir()))
     with tempfile.TemporaryDirectory(dir=base) as tmp:
         root = Path(tmp)

@@ -17,6 +17,7 @@ appender stays usable and the sample is not buffered.
 
 from __future__ import annotations
 
+import struct
 from collections.abc import Callable
 from typing import Protocol
 
@@ -40,7 +41,7 @@ class _Log(Protocol):
 
 
 def _bits(value: float) -> int:
-    return int(np.float64(value).view(np.uint64))
+    return int.from_bytes(struct.pack("<d", value), "little")
 
 
 def check_order(last_t: int, last_bits: int, t: int, value: float) -> bool:
@@ -100,28 +101,33 @@ class HeadAppender:
             batch = self._validate(pending)
             if not batch:
                 return
-            new = [(labels, ts, vs) for labels, s, ts, vs in batch if s is None]
-            new_refs = list(range(head.next_ref, head.next_ref + len(new)))
-            recs = []
-            if new:
-                recs.append(records.encode_series(new_refs, [labels for labels, _, _ in new]))
-            ref_of = dict(zip((labels for labels, _, _ in new), new_refs, strict=True))
-            refs = np.concatenate(
-                [
-                    np.full(ts.size, ref_of[labels] if s is None else s.ref, dtype=np.int64)
-                    for labels, s, ts, _ in batch
-                ]
+            # Plain lists until the record is encoded: a scrape commits one
+            # sample for each of many series, where per-series arrays cost more.
+            new = [labels for labels, s, _, _ in batch if s is None]
+            ref_of = {labels: head.next_ref + i for i, labels in enumerate(new)}
+            recs = [records.encode_series(list(ref_of.values()), new)] if new else []
+            refs: list[int] = []
+            all_ts: list[int] = []
+            all_vs: list[float] = []
+            for labels, s, tl, vl in batch:
+                ref = s.ref if s is not None else ref_of[labels]
+                refs.extend([ref] * len(tl))
+                all_ts.extend(tl)
+                all_vs.extend(vl)
+            recs.append(
+                records.encode_samples(
+                    np.array(refs, dtype=np.int64),
+                    np.array(all_ts, dtype=np.int64),
+                    np.array(all_vs, dtype=np.float64),
+                )
             )
-            all_ts = np.concatenate([ts for _, _, ts, _ in batch])
-            all_vs = np.concatenate([vs for _, _, _, vs in batch])
-            recs.append(records.encode_samples(refs, all_ts, all_vs))
             seq = self._wal.log(recs)  # raises before anything changed
-            apply: list[tuple[MemSeries, I64, F64]] = []
-            for labels, s, ts, vs in batch:
+            apply: list[tuple[MemSeries, list[int], list[float]]] = []
+            for labels, s, tl, vl in batch:
                 series = s if s is not None else head.create_series(labels, ref_of[labels])
-                series.last_t = int(ts[-1])
-                series.last_bits = int(vs[-1:].view(np.uint64)[0])
-                apply.append((series, ts, vs))
+                series.last_t = tl[-1]
+                series.last_bits = _bits(vl[-1])
+                apply.append((series, tl, vl))
         try:
             self._wal.sync(seq)
         except BaseException:
@@ -132,22 +138,20 @@ class HeadAppender:
 
     def _validate(
         self, pending: dict[Labels, tuple[list[int], list[float]]]
-    ) -> list[tuple[Labels, MemSeries | None, I64, F64]]:
+    ) -> list[tuple[Labels, MemSeries | None, list[int], list[float]]]:
         head = self._head
-        batch: list[tuple[Labels, MemSeries | None, I64, F64]] = []
+        batch: list[tuple[Labels, MemSeries | None, list[int], list[float]]] = []
         for labels, (tl, vl) in pending.items():
-            ts = np.array(tl, dtype=np.int64)
-            vs = np.array(vl, dtype=np.float64)
             if tl[0] < head.min_valid_t:
                 raise OutOfBoundsError("out of bounds")
             s = head.by_labels.get(labels)
             if s is not None and not check_order(s.last_t, s.last_bits, tl[0], vl[0]):
-                ts, vs = ts[1:], vs[1:]
-            if ts.size:
-                batch.append((labels, s, ts, vs))
+                tl, vl = tl[1:], vl[1:]
+            if tl:
+                batch.append((labels, s, tl, vl))
         return batch
 
-    def _finish(self, seq: int, apply: list[tuple[MemSeries, I64, F64]]) -> None:
+    def _finish(self, seq: int, apply: list[tuple[MemSeries, list[int], list[float]]]) -> None:
         """Apply in sequence order (a failed sync applies nothing but keeps the order)."""
         head = self._head
         with head.lock:

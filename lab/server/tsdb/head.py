@@ -51,17 +51,21 @@ class MemSeries:
         self.last_t = MIN_TIME
         self.last_bits = 0
 
-    def append(self, ts: I64, vs: F64) -> None:
+    def append(self, ts: Sequence[int] | I64, vs: Sequence[float] | F64) -> None:
         """Append samples newer than every sample held (checked by the caller)."""
-        k = ts.size
+        k = len(ts)
         need = self.n + k
         if need > self.ts.size:
             cap = max(self.ts.size * 2, _INITIAL_CAPACITY)
             while cap < need:
                 cap *= 2
             self._resize(cap)
-        self.ts[self.n : need] = ts
-        self.vs[self.n : need] = vs
+        if k == 1:  # the scrape case: scalar stores beat slice assignment
+            self.ts[self.n] = ts[0]
+            self.vs[self.n] = vs[0]
+        else:
+            self.ts[self.n : need] = ts
+            self.vs[self.n : need] = vs
         self.n = need
 
     def _resize(self, cap: int) -> None:
@@ -116,6 +120,9 @@ class Head:
         #: samples older than this belong to a block already: ``out of bounds``.
         self.min_valid_t = MIN_TIME
         self.max_t = MIN_TIME
+        #: oldest sample held; samples only arrive newer than their series' last,
+        #: so only a series' first sample can lower it (recomputed at truncation).
+        self._min_t = MAX_TIME
         #: commit order: the WAL sequence number of the last commit applied.
         self.applied_seq = 0
 
@@ -131,9 +138,11 @@ class Head:
         self.next_ref = max(self.next_ref, ref + 1)
         return s
 
-    def apply(self, batch: Sequence[tuple[MemSeries, I64, F64]]) -> None:
+    def apply(self, batch: Sequence[tuple[MemSeries, Sequence[int], Sequence[float]]]) -> None:
         for s, ts, vs in batch:
-            if ts.size:
+            if len(ts):
+                if s.n == 0 and int(ts[0]) < self._min_t:
+                    self._min_t = int(ts[0])
                 s.append(ts, vs)
                 if int(ts[-1]) > self.max_t:
                     self.max_t = int(ts[-1])
@@ -166,6 +175,8 @@ class Head:
                 keep[1:] &= np.diff(t) > 0
             t, v = t[keep], v[keep]
             if t.size:
+                if s.n == 0 and int(t[0]) < self._min_t:
+                    self._min_t = int(t[0])
                 s.append(t, v)
                 s.last_t = int(t[-1])
                 s.last_bits = int(v[-1:].view(np.uint64)[0])
@@ -176,8 +187,7 @@ class Head:
 
     def min_t(self) -> int:
         """Oldest sample held (MAX_TIME when empty)."""
-        firsts = [int(s.ts[0]) for s in self.series.values() if s.n]
-        return min(firsts) if firsts else MAX_TIME
+        return self._min_t
 
     def num_samples(self) -> int:
         return sum(s.n for s in self.series.values())
@@ -231,6 +241,8 @@ class Head:
                 dropped += 1
         if dropped:
             self._rebuild_postings()
+        firsts = [int(s.ts[0]) for s in self.series.values() if s.n]
+        self._min_t = min(firsts) if firsts else MAX_TIME
         return dropped
 
     def _rebuild_postings(self) -> None:
