@@ -9,7 +9,7 @@ its label, never per series — and the arrays are intersected smallest first.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Protocol
 
 import numpy as np
@@ -66,7 +66,7 @@ class _Values(Mapping[str, I64]):
     def __getitem__(self, key: str) -> I64:
         return self._lists[key].view()
 
-    def __iter__(self):  # type: ignore[no-untyped-def]
+    def __iter__(self) -> Iterator[str]:
         return iter(self._lists)
 
     def __len__(self) -> int:
