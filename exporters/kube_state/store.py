@@ -11,14 +11,16 @@ object's lines. A resource with no objects writes nothing at all, as KSM.
 from __future__ import annotations
 
 import threading
+from array import array
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import Any, TypeAlias
 
 from exporters.common.exposition import format_float
 
 from .families.base import Family, Obj, Pairs
 
-_EMPTY = b""
+#: (all lines of an object, offsets: family i is blob[offsets[i]:offsets[i + 1]])
+Row: TypeAlias = "tuple[bytes, array[int]]"
 
 
 def escape_value(value: str) -> str:
@@ -42,21 +44,27 @@ class Renderer:
         self.families = tuple(families)
         self._identity = identity
 
-    def render(self, obj: Obj) -> tuple[bytes, ...]:
+    def render(self, obj: Obj) -> Row:
+        """One object's lines: every family's lines in one blob, with the offsets
+        where each family starts (one bytes object per object, not per family:
+        ~30 bytes of overhead saved per family and object)."""
         ident = render_labels(self._identity(obj))
-        out = []
+        parts: list[str] = []
+        offsets = array("I", [0])
+        size = 0
         for fam in self.families:
-            lines = []
             for labels, value in fam.generate(obj):
                 extra = render_labels(labels)
                 body = f"{ident},{extra}" if ident and extra else ident or extra
-                lines.append(
+                line = (
                     f"{fam.name}{{{body}}} {format_float(value)}\n"
                     if body
                     else f"{fam.name} {format_float(value)}\n"
                 )
-            out.append("".join(lines).encode() if lines else _EMPTY)
-        return tuple(out)
+                parts.append(line)
+                size += len(line.encode()) if not line.isascii() else len(line)
+            offsets.append(size)
+        return "".join(parts).encode(), offsets
 
 
 def _uid(obj: Obj) -> str:
@@ -70,7 +78,7 @@ class MetricsStore:
     def __init__(self, renderer: Renderer) -> None:
         self._renderer = renderer
         self._lock = threading.Lock()
-        self._objects: dict[str, tuple[bytes, ...]] = {}
+        self._objects: dict[str, Row] = {}
 
     def add(self, obj: Obj) -> None:
         lines = self._renderer.render(obj)  # rendered outside the lock: scrapes never wait
@@ -89,7 +97,7 @@ class MetricsStore:
         with self._lock:
             self._objects = fresh
 
-    def snapshot(self) -> list[tuple[bytes, ...]]:
+    def snapshot(self) -> list[Row]:
         with self._lock:
             return list(self._objects.values())
 
@@ -120,9 +128,11 @@ class ResourceWriter:
         if not rows:
             return
         headers = self._om_headers if openmetrics else self._headers
+        views = [(memoryview(blob), offs) for blob, offs in rows]
         for i, header in enumerate(headers):
             out.append(header)
-            out.append(b"".join([row[i] for row in rows]))
+            # memoryview slices: no copy of the stored lines until the final join
+            out.append(b"".join([v[offs[i] : offs[i + 1]] for v, offs in views]))
 
     def object_count(self) -> int:
         return sum(len(s) for s in self.stores)
