@@ -17,7 +17,9 @@ COMMANDS: dict[str, str] = {
     "pushgateway": "lab.cli_pushgateway:pushgateway",
     "node-exporter": "lab.cli_node_exporter:node_exporter",
     "cluster": "lab.cli_cluster:cluster",
+    "querier": "lab.cli_querier:querier",
     "kube-state-metrics": "lab.cli_kube_state:kube_state_metrics",
+    "rules": "lab.cli_rules:rules",
 }
 
 

@@ -1,0 +1,66 @@
+"""The global querier: the Prometheus query API over several remote-read stores.
+
+``querier_app(store_urls, replica_label=...)`` builds the aiohttp app that
+``promlab querier`` serves: the API engineer's ``lab.server.api`` routes over
+a ``MergeQueryable`` of ``RemoteReadQueryable``s (one per ``--store``), plus
+``/api/v1/read`` over the same merge so queriers can be stacked. Stores are
+remote-read endpoints: a promlab server or a real Prometheus
+(``http://host:9090/api/v1/read``).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+from aiohttp import web
+
+from lab.server.api.deps import ApiDeps
+from lab.server.api.routes import build_app
+from lab.server.remote.read_client import RemoteReadQueryable
+from lab.server.remote.read_server import read_handler
+from lab.server.sharding.merge import MergeQueryable
+
+
+def store_url(url: str) -> str:
+    """Accept a server's base URL or its remote-read URL."""
+    url = url.rstrip("/")
+    return url if url.endswith("/api/v1/read") else url + "/api/v1/read"
+
+
+@dataclass
+class GlobalQuerier:
+    app: web.Application
+    merge: MergeQueryable
+    stores: list[RemoteReadQueryable]
+    executor: ThreadPoolExecutor
+
+    def close(self) -> None:
+        self.executor.shutdown(wait=False, cancel_futures=True)
+        self.merge.close()
+        for s in self.stores:
+            s.close()
+
+
+def querier_app(
+    store_urls: Sequence[str],
+    *,
+    replica_label: str = "",
+    base: web.Application | None = None,
+    max_concurrency: int = 4,
+) -> GlobalQuerier:
+    stores = [RemoteReadQueryable(store_url(u)) for u in store_urls]
+    merge = MergeQueryable(stores, replica_label=replica_label,
+                           names=[store_url(u) for u in store_urls])  # fmt: skip
+    executor = ThreadPoolExecutor(max_workers=max_concurrency, thread_name_prefix="query")
+    deps = ApiDeps(
+        queryable=merge,
+        now_ms=lambda: time.time_ns() // 1_000_000,
+        flags={"store": ",".join(store_urls), "query.replica-label": replica_label},
+        executor=executor,
+    )
+    app = build_app(deps, base)
+    app.router.add_post("/api/v1/read", read_handler(merge, executor=executor))
+    return GlobalQuerier(app, merge, stores, executor)
