@@ -19,6 +19,7 @@ COMMANDS: dict[str, str] = {
     "cluster": "lab.cli_cluster:cluster",
     "querier": "lab.cli_querier:querier",
     "kube-state-metrics": "lab.cli_kube_state:kube_state_metrics",
+    "rules": "lab.cli_rules:rules",
 }
 
 
