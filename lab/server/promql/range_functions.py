@@ -160,32 +160,19 @@ def _linear_regression(f: Flat, intercept_ms: I64) -> tuple[F64, F64]:
     """Upstream's least squares with Kahan sums; ``intercept_ms`` (S, T)."""
     lo = f.lo.ravel()
     hi = f.hi.ravel()
-    w = lo.size
-    n = (hi - lo).astype(np.float64)
-    icpt = intercept_ms.ravel()
-    if w == 0:
+    if lo.size == 0:
         return np.zeros(f.lo.shape), np.zeros(f.lo.shape)
-    sums = [np.zeros(w) for _ in range(8)]
-    maxn = int((hi - lo).max())
-    order = np.argsort(-(hi - lo), kind="stable")
-    slo = lo[order]
-    sn = (hi - lo)[order]
-    sic = icpt[order]
-    init_y = f.vals[slo]
-    const_y = np.ones(w, dtype=bool)
+    # the padding slot is never inside a window
+    sx, sy, sxy, sx2 = kahan.regression_sums(f.ts[:-1], f.vals[:-1], lo, hi, intercept_ms)
+    init_y = f.vals[lo]
+    # upstream compares each value with the first; a chain of equal neighbours
+    # is the same test (NaN differs from everything either way)
+    v = f.vals
+    differs = np.zeros(v.size, dtype=bool)
+    differs[1:] = v[1:] != v[:-1]
+    const_y = _pair_count(f, differs).ravel() == 0
     with np.errstate(all="ignore"):
-        for k in range(maxn):
-            m = int(np.count_nonzero(sn > k))
-            y = f.vals[slo[:m] + k]
-            x = (f.ts[slo[:m] + k] - sic[:m]).astype(np.float64) / 1e3
-            if k > 0:
-                const_y[:m] &= y == init_y[:m]
-            for j, term in enumerate((x, y, x * y, x * x)):
-                s, c = kahan.kahan_inc(term, sums[2 * j][:m], sums[2 * j + 1][:m])
-                sums[2 * j][:m] = s
-                sums[2 * j + 1][:m] = c
-        sx, sy, sxy, sx2 = (sums[2 * j] + sums[2 * j + 1] for j in range(4))
-        nn = n[order]
+        nn = (hi - lo).astype(np.float64)
         cov = sxy - sx * sy / nn
         var = sx2 - sx * sx / nn
         slope = cov / var
@@ -193,11 +180,7 @@ def _linear_regression(f: Flat, intercept_ms: I64) -> tuple[F64, F64]:
         inf_y = np.isinf(init_y)
         slope = np.where(const_y, np.where(inf_y, np.nan, 0.0), slope)
         intercept = np.where(const_y, np.where(inf_y, np.nan, init_y), intercept)
-    out_s = np.empty(w)
-    out_i = np.empty(w)
-    out_s[order] = slope
-    out_i[order] = intercept
-    return out_s.reshape(f.lo.shape), out_i.reshape(f.lo.shape)
+    return slope.reshape(f.lo.shape), intercept.reshape(f.lo.shape)
 
 
 def _deriv(ctx: EvalContext, call: Call, args: list[Value]) -> Value:
