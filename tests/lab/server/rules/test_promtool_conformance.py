@@ -43,12 +43,16 @@ def _id(case: tuple[str, tuple[str, ...], bool, int]) -> str:
 
 
 @pytest.mark.parametrize("case", VERDICTS, ids=_id)
-def test_verdict(case: tuple[str, tuple[str, ...], bool, int], monkeypatch: pytest.MonkeyPatch,
-                 capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
+def test_verdict(
+    case: tuple[str, tuple[str, ...], bool, int],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     name, run, ignore, expected = case
     monkeypatch.chdir(CONFORMANCE)
-    rc = run_files([name], Options(list(run), ignore_unknown_fields=ignore), junit=None,
-                   coverage=False)  # fmt: skip
+    rc = run_files(
+        [name], Options(list(run), ignore_unknown_fields=ignore), junit=None, coverage=False
+    )
     out = capsys.readouterr()
     assert rc == expected, out.err
 
