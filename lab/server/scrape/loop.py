@@ -8,7 +8,10 @@ Each scrape (``ScrapeLoop.scrape_and_report(t_ms)``):
    scrapes is found by its raw text in the scrape cache (no label parsing, no
    relabeling); a new one gets the target's labels (``honor_labels`` or the
    ``exported_`` prefix on conflicts), ``metric_relabel_configs`` and the label
-   limits, and its result is cached (including "dropped");
+   limits, and its result is cached (including "dropped"). When every series
+   of a scrape is cached and the appender is a ``BatchAppender`` (the steady
+   state), the whole scrape goes in as columns with one ``append_batch`` call
+   of cached storage references;
 4. appends staleness markers for series of the previous scrape that are gone;
 5. appends ``up``, ``scrape_duration_seconds``, ``scrape_samples_scraped``,
    ``scrape_samples_post_metric_relabeling``, ``scrape_series_added``;
@@ -31,6 +34,8 @@ import asyncio
 import logging
 from dataclasses import dataclass
 
+import numpy as np
+
 from exporters.common.exposition import (
     NO_TIMESTAMP,
     ExpositionError,
@@ -43,8 +48,12 @@ from lab.clock import Clock
 from lab.model.labels import METRIC_NAME, Labels, is_legacy_label_name, is_legacy_metric_name
 from lab.model.value import STALE_NAN
 from lab.server.config import ScrapeConfig
-from lab.server.storage.errors import DuplicateSampleError, OutOfOrderSampleError
-from lab.server.storage.interface import Appendable, Appender
+from lab.server.storage.errors import (
+    DuplicateSampleError,
+    OutOfOrderSampleError,
+    UnknownSeriesError,
+)
+from lab.server.storage.interface import Appendable, Appender, BatchAppender
 
 from .errors import LabelLimitError, SampleLimitError, ScrapeFailedError
 from .relabel import process_dict
@@ -66,10 +75,12 @@ _FALLBACK = {
 }
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False)  # identity equality: ``None in entries`` stays in C
 class _Entry:
     labels: Labels | None  # None: dropped by metric relabeling
     last_iter: int
+    #: the storage's reference (``BatchAppender.series_ref``), once it holds the series
+    ref: int | None = None
 
 
 @dataclass(slots=True)
@@ -232,6 +243,74 @@ class ScrapeLoop:
         self._iter += 1
 
     def _append(self, app: Appender, batch: SampleBatch, t_ms: int) -> _Appended:
+        if isinstance(app, BatchAppender):
+            res = self._append_columns(app, batch, t_ms)
+            if res is not None:
+                return res
+        return self._append_samples(app, batch, t_ms)
+
+    def _append_columns(
+        self, app: BatchAppender, batch: SampleBatch, t_ms: int
+    ) -> _Appended | None:
+        """The steady state in one ``append_batch``; None (nothing appended) when
+        the scrape needs the sample-by-sample path: a series not cached or not yet
+        held by the storage, repeated series, own timestamps, the sample limit."""
+        cfg = self.cfg
+        n = len(batch)
+        if not n or (cfg.sample_limit and n > cfg.sample_limit):
+            return None
+        if cfg.honor_timestamps and bool((batch.timestamps != NO_TIMESTAMP).any()):
+            return None
+        keys = batch.series
+        entries = list(map(self._cache.get, keys))
+        if None in entries or len(set(keys)) != n:
+            return None
+        it = self._iter
+        refs: list[int] = []
+        keep: list[int] | None = None  # indices of samples not dropped, once one is
+        for i, e in enumerate(entries):
+            assert e is not None
+            if e.labels is None:
+                if keep is None:
+                    keep = list(range(i))
+                continue
+            ref = e.ref
+            if ref is None:
+                ref = e.ref = app.series_ref(e.labels)
+                if ref is None:
+                    return None
+            refs.append(ref)
+            if keep is not None:
+                keep.append(i)
+        live = entries if keep is None else [entries[i] for i in keep]
+        values = batch.values if keep is None else batch.values[keep]
+        try:
+            taken = app.append_batch(
+                np.array(refs, dtype=np.int64), np.full(len(refs), t_ms, dtype=np.int64), values
+            )
+        except UnknownSeriesError:  # the storage dropped a series: look them up again
+            for e in entries:
+                if e is not None:
+                    e.ref = None
+            return None
+        for e in entries:
+            assert e is not None
+            e.last_iter = it
+        cur = self._series_cur
+        if taken.all():
+            cur.update([e.labels for e in live if e is not None and e.labels is not None])
+        else:
+            cur.update(
+                [
+                    e.labels
+                    for e, ok in zip(live, taken.tolist(), strict=True)
+                    if ok and e is not None and e.labels is not None
+                ]
+            )
+        self._stale_markers(app, t_ms)
+        return _Appended(total=n, added=len(refs))
+
+    def _append_samples(self, app: Appender, batch: SampleBatch, t_ms: int) -> _Appended:
         cfg = self.cfg
         res = _Appended(total=len(batch))
         it = self._iter

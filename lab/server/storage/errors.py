@@ -3,6 +3,7 @@
 * StorageError (LabError) — root
   * OutOfOrderSampleError — a sample older than the series' newest one
   * DuplicateSampleError — same timestamp, different value
+  * UnknownSeriesError — a series reference the storage does not hold (any more)
 """
 
 from lab.model.errors import LabError
@@ -18,3 +19,7 @@ class OutOfOrderSampleError(StorageError):
 
 class DuplicateSampleError(StorageError):
     """A sample repeats a timestamp with a different value (``duplicate sample for timestamp``)."""
+
+
+class UnknownSeriesError(StorageError):
+    """``BatchAppender.append_batch`` got a reference to a series not held (any more)."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 import numpy as np
 import numpy.typing as npt
@@ -59,6 +59,37 @@ class Appender(Protocol):
     def commit(self) -> None: ...
 
     def rollback(self) -> None: ...
+
+
+@runtime_checkable
+class BatchAppender(Appender, Protocol):
+    """An appender that also takes many samples of series it already holds in one
+    call (the scrape loop's steady state: one sample per known series).
+
+    Optional: writers check ``isinstance(app, BatchAppender)`` and fall back to
+    ``append``. Both may be used in one transaction.
+    """
+
+    def series_ref(self, labels: Labels) -> int | None:
+        """The storage's reference for a series it holds (committed), else None.
+        A reference stays valid while the series is held; ``append_batch`` raises
+        ``UnknownSeriesError`` for one that is not held any more."""
+        ...
+
+    def append_batch(
+        self,
+        refs: npt.NDArray[np.int64],
+        ts: npt.NDArray[np.int64],
+        values: npt.NDArray[np.float64],
+    ) -> npt.NDArray[np.bool_]:
+        """Append ``values[i]`` at ``ts[i]`` to series ``refs[i]`` (refs unique).
+
+        Unlike ``append``, a sample out of order, repeating its series' newest
+        timestamp with another value, or older than the storage accepts is
+        skipped, not raised (the scrape loop skips them one by one anyway);
+        returns which samples were taken (an exact repeat counts as taken).
+        """
+        ...
 
 
 class Appendable(Protocol):

@@ -18,6 +18,7 @@ import numpy.typing as npt
 
 from lab.model.labels import Labels
 from lab.model.matcher import Matcher, MatchType
+from lab.server.storage.errors import UnknownSeriesError
 from lab.server.storage.interface import Series
 
 I64 = npt.NDArray[np.int64]
@@ -61,6 +62,9 @@ class MemoryStorage:
         self._columns: dict[Labels, _Column] = {}
         # label name -> label value -> set of series
         self._postings: dict[str, dict[str, set[Labels]]] = defaultdict(lambda: defaultdict(set))
+        # BatchAppender references: an index into _ref_labels, one per series ever held.
+        self._refs: dict[Labels, int] = {}
+        self._ref_labels: list[Labels] = []
 
     # -- writing ---------------------------------------------------------------
 
@@ -82,6 +86,9 @@ class MemoryStorage:
         if col is None:
             col = _Column()
             self._columns[labels] = col
+            if labels not in self._refs:
+                self._refs[labels] = len(self._ref_labels)
+                self._ref_labels.append(labels)
             for name, value in labels:
                 self._postings[name][value].add(labels)
         if ts.size > 1 and not np.all(np.diff(ts) > 0):
@@ -154,7 +161,11 @@ class MemoryQuerier:
 
 
 class MemoryAppender:
-    """Buffers samples; ``commit`` merges them in, ``rollback`` forgets them."""
+    """Buffers samples; ``commit`` merges them in, ``rollback`` forgets them.
+
+    A ``BatchAppender``: samples may arrive in any order here, so
+    ``append_batch`` takes every sample.
+    """
 
     def __init__(self, storage: MemoryStorage) -> None:
         self._storage = storage
@@ -164,6 +175,20 @@ class MemoryAppender:
         ts, vs = self._pending.setdefault(labels, ([], []))
         ts.append(t_ms)
         vs.append(value)
+
+    def series_ref(self, labels: Labels) -> int | None:
+        if labels not in self._storage._columns:
+            return None
+        return self._storage._refs[labels]
+
+    def append_batch(self, refs: I64, ts: I64, values: F64) -> npt.NDArray[np.bool_]:
+        held = self._storage._ref_labels
+        ref_list = refs.tolist()
+        if any(not 0 <= r < len(held) for r in ref_list):
+            raise UnknownSeriesError("unknown series reference")
+        for r, t, v in zip(ref_list, ts.tolist(), values.tolist(), strict=True):
+            self.append(held[r], t, v)
+        return np.ones(len(ref_list), dtype=np.bool_)
 
     def commit(self) -> None:
         for labels, (ts, vs) in self._pending.items():

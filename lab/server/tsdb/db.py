@@ -348,9 +348,12 @@ class DB:
 
     @staticmethod
     def _samples_record(batch: list[MemSeries]) -> bytes:
-        refs = np.concatenate([np.full(s.n, s.ref, dtype=np.int64) for s in batch])
-        ts = np.concatenate([s.timestamps() for s in batch])
-        vs = np.concatenate([s.values() for s in batch])
+        cols = [s.samples() for s in batch]
+        refs = np.concatenate(
+            [np.full(c[0].size, s.ref, dtype=np.int64) for s, c in zip(batch, cols, strict=True)]
+        )
+        ts = np.concatenate([c[0] for c in cols])
+        vs = np.concatenate([c[1] for c in cols])
         return records.encode_samples(refs, ts, vs)
 
     def _merge(self, group: list[BlockMeta]) -> str:
@@ -415,9 +418,9 @@ class DB:
         with self.head.lock:
             live = [s for s in self.head.series.values() if s.n]
             labels = {s.labels for s in live}
-            mint = min((int(s.ts[0]) for s in live), default=MAX_TIME)
-            maxt = max((int(s.ts[s.n - 1]) for s in live), default=MIN_TIME)
-            columns = len(live)
+            mint = min((s.first_t() for s in live), default=MAX_TIME)
+            maxt = max((s.max_t for s in live), default=MIN_TIME)
+            chunks = sum(len(s.chunks) + (1 if s.tn else 0) for s in live)
         if include_blocks:
             with self._blocks_lock:
                 blocks = list(self._blocks)
@@ -428,7 +431,7 @@ class DB:
         head_stats = {
             "numSeries": len(labels),
             "numLabelPairs": pairs,
-            "chunkCount": columns,
+            "chunkCount": chunks,
             "minTime": mint if labels else 0,
             "maxTime": maxt if labels else 0,
         }

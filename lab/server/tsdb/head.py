@@ -1,9 +1,12 @@
-"""The head: the newest samples in memory, per series as growable numpy columns.
+"""The head: the newest samples in memory, per series compressed chunks + a tail.
 
-Each ``MemSeries`` holds two arrays (int64 timestamps, float64 values) with
-spare capacity that doubles when full, so appends are amortised O(1) and a
-read is a slice: elements below ``n`` are never written again (growth and
-truncation make new arrays), so a query can hold views without copying.
+Each ``MemSeries`` keeps its closed chunks in the block chunk encoding
+(``chunkenc``, about 1-2 bytes per sample for scraped data) and an open tail of
+at most ``CHUNK_SAMPLES`` samples as two numpy arrays (int64 timestamps,
+float64 values). A full tail is cut into a chunk; reads decode the chunks they
+overlap and take views of the tail. The tail is what a scrape appends to, so
+appends stay amortised O(1); a cut costs one ``chunkenc.encode`` every ~120
+samples of a series.
 
 Series ids (``ref``) increase monotonically and index the postings. The head
 does no locking of its own: ``lock`` (a Condition) is taken by the appender,
@@ -21,6 +24,7 @@ import numpy.typing as npt
 from lab.model.labels import Labels
 from lab.model.matcher import Matcher
 from lab.server.storage.interface import Series
+from lab.server.tsdb import chunkenc
 from lab.server.tsdb.block import SeriesData
 from lab.server.tsdb.postings import MemPostings, select_ids
 
@@ -29,83 +33,194 @@ F64 = npt.NDArray[np.float64]
 
 MIN_TIME = -(2**63)
 MAX_TIME = 2**63 - 1
-_INITIAL_CAPACITY = 16
+#: Samples per closed head chunk (upstream cuts at 120 too).
+CHUNK_SAMPLES = 120
+#: A series cuts at ``CHUNK_SAMPLES - ref % _STAGGER`` samples: the series one
+#: scrape created would otherwise all cut, and encode, in the same commit.
+_STAGGER = 16
+_INITIAL_CAPACITY = 8
+_EMPTY_I64: I64 = np.empty(0, dtype=np.int64)
+_EMPTY_F64: F64 = np.empty(0, dtype=np.float64)
 
 
 class MemSeries:
     """One series' head samples plus the commit bookkeeping.
 
+    Closed chunks are ``chunks`` (oldest first) with their first timestamps
+    (``chunk_mint``) and sample counts (``chunk_n``); chunk i holds samples in
+    ``[chunk_mint[i], next chunk's or the tail's first timestamp)``. The tail is
+    the first ``tn`` elements of ``ts`` / ``vs``; those elements are never
+    written again (a cut and truncation make new arrays), so a query can hold
+    views of the tail without copying. ``n`` counts every sample held.
+
     ``last_t`` / ``last_bits`` describe the newest sample *accepted* (validated
     and logged, maybe not yet applied): a concurrent commit validates against
-    them, so two commits can never interleave out of order.
+    them, so two commits can never interleave out of order. ``max_t`` is the
+    newest sample applied.
     """
 
-    __slots__ = ("labels", "last_bits", "last_t", "n", "ref", "ts", "vs")
+    __slots__ = (
+        "chunk_mint",
+        "chunk_n",
+        "chunks",
+        "cut_at",
+        "labels",
+        "last_bits",
+        "last_t",
+        "max_t",
+        "n",
+        "ref",
+        "tn",
+        "ts",
+        "vs",
+    )
 
     def __init__(self, ref: int, labels: Labels) -> None:
         self.ref = ref
         self.labels = labels
-        self.ts: I64 = np.empty(_INITIAL_CAPACITY, dtype=np.int64)
-        self.vs: F64 = np.empty(_INITIAL_CAPACITY, dtype=np.float64)
+        self.ts: I64 = _EMPTY_I64
+        self.vs: F64 = _EMPTY_F64
+        self.tn = 0
         self.n = 0
+        self.chunks: list[bytes] = []
+        self.chunk_mint: list[int] = []
+        self.chunk_n: list[int] = []
+        self.cut_at = CHUNK_SAMPLES - ref % _STAGGER
         self.last_t = MIN_TIME
         self.last_bits = 0
+        self.max_t = MIN_TIME
+
+    # -- writing ---------------------------------------------------------------
+
+    def append_one(self, t: int, v: float) -> None:
+        """Append one sample newer than every sample held (checked by the caller)."""
+        tn = self.tn
+        if tn == self.ts.size:
+            self._grow(tn + 1)
+        # The scrape case: scalar stores beat slice assignment.
+        self.ts[tn] = t
+        self.vs[tn] = v
+        self.tn = tn + 1
+        self.n += 1
+        self.max_t = t
+        if tn + 1 >= self.cut_at:
+            self.cut()
 
     def append(self, ts: Sequence[int] | I64, vs: Sequence[float] | F64) -> None:
         """Append samples newer than every sample held (checked by the caller)."""
         k = len(ts)
-        need = self.n + k
-        if need > self.ts.size:
-            cap = max(self.ts.size * 2, _INITIAL_CAPACITY)
-            while cap < need:
-                cap *= 2
-            self._resize(cap)
-        if k == 1:  # the scrape case: scalar stores beat slice assignment
-            self.ts[self.n] = ts[0]
-            self.vs[self.n] = vs[0]
-        else:
-            self.ts[self.n : need] = ts
-            self.vs[self.n : need] = vs
-        self.n = need
+        if k == 1:
+            self.append_one(int(ts[0]), float(vs[0]))
+            return
+        if k == 0:
+            return
+        t_arr = np.asarray(ts, dtype=np.int64)
+        v_arr = np.asarray(vs, dtype=np.float64)
+        pos = 0
+        while pos < k:
+            take = min(k - pos, self.cut_at - self.tn)
+            need = self.tn + take
+            if need > self.ts.size:
+                self._grow(need)
+            self.ts[self.tn : need] = t_arr[pos : pos + take]
+            self.vs[self.tn : need] = v_arr[pos : pos + take]
+            self.tn = need
+            pos += take
+            if self.tn >= self.cut_at:
+                self.cut()
+        self.n += k
+        self.max_t = int(t_arr[-1])
 
-    def _resize(self, cap: int) -> None:
+    def _grow(self, need: int) -> None:
+        cap = max(self.ts.size * 2, _INITIAL_CAPACITY)
+        while cap < need:
+            cap *= 2
+        cap = min(cap, max(self.cut_at, need))
         ts = np.empty(cap, dtype=np.int64)
         vs = np.empty(cap, dtype=np.float64)
-        ts[: self.n] = self.ts[: self.n]
-        vs[: self.n] = self.vs[: self.n]
+        ts[: self.tn] = self.ts[: self.tn]
+        vs[: self.tn] = self.vs[: self.tn]
         self.ts, self.vs = ts, vs
 
-    def timestamps(self) -> I64:
-        return self.ts[: self.n]
+    def cut(self) -> None:
+        """Close the tail into a compressed chunk (new, empty tail arrays)."""
+        if self.tn == 0:
+            return
+        self.chunks.append(chunkenc.encode(self.ts[: self.tn], self.vs[: self.tn]))
+        self.chunk_mint.append(int(self.ts[0]))
+        self.chunk_n.append(self.tn)
+        self.ts, self.vs, self.tn = _EMPTY_I64, _EMPTY_F64, 0
 
-    def values(self) -> F64:
-        return self.vs[: self.n]
+    # -- reading ---------------------------------------------------------------
+
+    def first_t(self) -> int:
+        """Oldest sample held (the series must hold one)."""
+        return self.chunk_mint[0] if self.chunks else int(self.ts[0])
+
+    def _chunk_end(self, i: int) -> int:
+        """Exclusive upper bound of chunk ``i``'s timestamps."""
+        if i + 1 < len(self.chunks):
+            return self.chunk_mint[i + 1]
+        return int(self.ts[0]) if self.tn else self.max_t + 1
 
     def range(self, mint: int, maxt: int) -> tuple[I64, F64]:
-        """Views of the samples in ``[mint, maxt]``."""
-        ts = self.ts[: self.n]
+        """The samples in ``[mint, maxt]``: views of the tail, decoded chunks."""
+        parts_t: list[I64] = []
+        parts_v: list[F64] = []
+        for i, cmint in enumerate(self.chunk_mint):
+            if cmint > maxt:
+                break
+            if self._chunk_end(i) <= mint:
+                continue
+            t, v = chunkenc.decode(self.chunks[i], "head chunk")
+            parts_t.append(t)
+            parts_v.append(v)
+        if self.tn:
+            parts_t.append(self.ts[: self.tn])
+            parts_v.append(self.vs[: self.tn])
+        if not parts_t:
+            return _EMPTY_I64, _EMPTY_F64
+        if len(parts_t) == 1:
+            ts, vs = parts_t[0], parts_v[0]
+        else:
+            ts, vs = np.concatenate(parts_t), np.concatenate(parts_v)
         lo = int(np.searchsorted(ts, mint, side="left"))
         hi = int(np.searchsorted(ts, maxt, side="right"))
-        return ts[lo:hi], self.vs[lo:hi]
+        return ts[lo:hi], vs[lo:hi]
+
+    def samples(self) -> tuple[I64, F64]:
+        """Every sample held."""
+        return self.range(MIN_TIME, MAX_TIME)
 
     def drop_before(self, t: int) -> None:
         """Forget samples older than ``t`` (new arrays: old views stay valid)."""
-        ts = self.ts[: self.n]
-        cut = int(np.searchsorted(ts, t, side="left"))
-        if cut == 0:
+        if self.n == 0 or self.first_t() >= t:
             return
-        keep = self.n - cut
-        cap = _INITIAL_CAPACITY
-        while cap < keep:
-            cap *= 2
-        new_ts = np.empty(cap, dtype=np.int64)
-        new_vs = np.empty(cap, dtype=np.float64)
-        new_ts[:keep] = ts[cut:]
-        new_vs[:keep] = self.vs[cut : self.n]
-        self.ts, self.vs, self.n = new_ts, new_vs, keep
+        while self.chunks and self._chunk_end(0) <= t:
+            self.n -= self.chunk_n[0]
+            del self.chunks[0], self.chunk_mint[0], self.chunk_n[0]
+        if self.chunks and self.chunk_mint[0] < t:
+            ts, vs = chunkenc.decode(self.chunks[0], "head chunk")
+            keep = ts >= t
+            kept = int(keep.sum())
+            self.n -= self.chunk_n[0] - kept
+            if kept:
+                self.chunks[0] = chunkenc.encode(ts[keep], vs[keep])
+                self.chunk_mint[0] = int(ts[keep][0])
+                self.chunk_n[0] = kept
+            else:  # cannot happen (the chunk ends after t), kept for safety
+                del self.chunks[0], self.chunk_mint[0], self.chunk_n[0]
+        if not self.chunks and self.tn:
+            tail = self.ts[: self.tn]
+            cut = int(np.searchsorted(tail, t, side="left"))
+            if cut:
+                self.ts = tail[cut:].copy()
+                self.vs = self.vs[cut : self.tn].copy()
+                self.tn -= cut
+                self.n -= cut
 
     def nbytes(self) -> int:
-        return int(self.ts.nbytes + self.vs.nbytes)
+        return int(self.ts.nbytes + self.vs.nbytes) + sum(len(c) for c in self.chunks)
 
 
 class Head:
@@ -125,6 +240,8 @@ class Head:
         self._min_t = MAX_TIME
         #: commit order: the WAL sequence number of the last commit applied.
         self.applied_seq = 0
+        #: series dropped by truncation so far (held ``MemSeries`` may be stale)
+        self.dropped_series = 0
 
     # -- writing (caller holds ``lock``) ------------------------------------------
 
@@ -146,6 +263,15 @@ class Head:
                 s.append(ts, vs)
                 if int(ts[-1]) > self.max_t:
                     self.max_t = int(ts[-1])
+
+    def apply_columns(self, ss: Sequence[MemSeries], ts: list[int], vs: list[float]) -> None:
+        """One sample per series (a scrape's commit), series unique."""
+        for s, t, v in zip(ss, ts, vs, strict=True):
+            if s.n == 0 and t < self._min_t:
+                self._min_t = t
+            s.append_one(t, v)
+        if ts:
+            self.max_t = max(self.max_t, max(ts))
 
     def apply_replayed(self, refs: I64, ts: I64, vs: F64) -> int:
         """Apply a WAL samples record; returns how many samples had no known series.
@@ -211,7 +337,7 @@ class Head:
             out = []
             for ref in select_ids(matchers, self.postings).tolist():
                 s = self.series.get(ref)
-                if s is not None and s.n and s.ts[0] <= maxt and s.ts[s.n - 1] >= mint:
+                if s is not None and s.n and s.first_t() <= maxt and s.max_t >= mint:
                     out.append(s.labels)
             return out
 
@@ -240,8 +366,9 @@ class Head:
                 del self.by_labels[s.labels]
                 dropped += 1
         if dropped:
+            self.dropped_series += dropped
             self._rebuild_postings()
-        firsts = [int(s.ts[0]) for s in self.series.values() if s.n]
+        firsts = [s.first_t() for s in self.series.values() if s.n]
         self._min_t = min(firsts) if firsts else MAX_TIME
         return dropped
 
