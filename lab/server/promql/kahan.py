@@ -49,7 +49,7 @@ _EXACT_LIMIT = float(2**52)
 #: of terms stay far from overflow: 2**800 * 2**63 terms < 2**1024.
 SAFE_LIMIT = float(2**400)
 #: Windows per block: ~10 float64 buffers of this size stay in L2 cache.
-_BLOCK = 8192
+_BLOCK = 16384
 
 
 def kahan_inc(inc: F64, s: F64, c: F64) -> tuple[F64, F64]:
@@ -123,13 +123,17 @@ class WindowPlan:
     def size(self) -> int:
         return int(self.order.size)
 
-    def blocks(self) -> Iterator[tuple[int, int, list[int]]]:
-        """``(a, b, m)``: sorted windows ``[a, b)`` and, for each position k
-        up to their longest window, how many of them (a prefix) are active."""
+    def blocks(self) -> Iterator[tuple[int, int, list[tuple[int, int, int]]]]:
+        """``(a, b, runs)``: sorted windows ``[a, b)`` and runs ``(m, k0, k1)``:
+        at positions ``k0 <= k < k1`` the first ``m`` of them are active. Runs
+        are few (window lengths vary little), so views are sliced per run."""
         for a in range(0, self.size, _BLOCK):
             b = min(a + _BLOCK, self.size)
-            longest = int(self.n[a])
-            yield a, b, (np.minimum(self.active[:longest], b) - a).tolist()
+            ms = np.minimum(self.active[: int(self.n[a])], b) - a
+            starts = np.flatnonzero(np.diff(ms, prepend=-1))
+            ends = np.append(starts[1:], ms.size) if ms.size else starts
+            runs = list(zip(ms[starts].tolist(), starts.tolist(), ends.tolist(), strict=True))
+            yield a, b, runs
 
     def unsort(self, sorted_values: F64) -> F64:
         out = np.empty(self.size)
@@ -147,10 +151,26 @@ class Scratch:
         return [b[:m] for b in self.buf]
 
 
-def two_sum_inc(x: F64, s: F64, c: F64, t: F64, d: F64, e: F64) -> None:
-    """In place ``s, c = s + x, c + err`` where ``err`` is the exact rounding
-    error of ``s + x`` (Knuth's TwoSum; ``t``, ``d``, ``e`` are scratch). Equal
-    to ``kahan_inc`` whenever nothing overflows (see the module docstring)."""
+class PingPong:
+    """A running sum kept in two buffers written alternately (step k reads
+    ``buf[k % 2]`` and writes the other), which saves a copy per step. All the
+    windows active at step k have taken k steps, so the parity is shared."""
+
+    def __init__(self, size: int) -> None:
+        self.buf = (np.zeros(size), np.zeros(size))
+
+    def views(self, a: int, m: int) -> tuple[F64, F64]:
+        return self.buf[0][a : a + m], self.buf[1][a : a + m]
+
+    def final(self, steps: I64) -> F64:
+        """Each window's value after its own number of steps."""
+        return np.where(steps % 2 == 1, self.buf[1], self.buf[0])
+
+
+def two_sum_step(x: F64, s: F64, c: F64, t: F64, d: F64, e: F64) -> None:
+    """``t = s + x`` and, in place, ``c += err`` where ``err`` is the exact
+    rounding error of ``s + x`` (Knuth's TwoSum; ``d``, ``e`` are scratch).
+    Equal to ``kahan_inc`` whenever nothing overflows (module docstring)."""
     np.add(s, x, out=t)
     np.subtract(t, s, out=d)  # the part of x that made it into t
     np.subtract(t, d, out=e)
@@ -158,29 +178,30 @@ def two_sum_inc(x: F64, s: F64, c: F64, t: F64, d: F64, e: F64) -> None:
     np.subtract(x, d, out=d)  # what was lost of x
     np.add(e, d, out=e)
     np.add(c, e, out=c)
-    np.copyto(s, t)
 
 
 def _two_sum_windows(values: F64, plan: WindowPlan, skip_first: bool) -> tuple[F64, F64]:
     """Sorted ``(s, c)`` of each window, by TwoSum steps. ``skip_first``: start
     from ``s = values[lo]`` (avg_over_time's loop) rather than from 0."""
-    s_all = np.zeros(plan.size)
+    first = 1 if skip_first else 0
+    s = PingPong(plan.size)
     c_all = np.zeros(plan.size)
-    scratch = Scratch(4, _BLOCK)
+    scratch = Scratch(3, _BLOCK)
     idx = np.empty(_BLOCK, dtype=np.int64)
-    for a, b, ms in plan.blocks():
-        s, c = s_all[a:b], c_all[a:b]
-        first = 0
-        if skip_first and ms:
-            np.take(values, plan.lo[a : a + ms[0]], out=s[: ms[0]])
-            first = 1
+    for a, b, runs in plan.blocks():
+        if first and runs:
+            m0 = runs[0][0]
+            np.take(values, plan.lo[a : a + m0], out=s.buf[0][a : a + m0])
         np.add(plan.lo[a:b], first, out=idx[: b - a])
-        for m in ms[first:]:
-            x, t, d, e = scratch.views(m)
-            np.take(values, idx[:m], out=x)
-            idx[:m] += 1
-            two_sum_inc(x, s[:m], c[:m], t, d, e)
-    return s_all, c_all
+        for m, k0, k1 in runs:
+            x, d, e = scratch.views(m)
+            sv, cm, im = s.views(a, m), c_all[a : a + m], idx[:m]
+            for k in range(max(k0, first), k1):
+                np.take(values, im, out=x)
+                im += 1
+                p = (k - first) % 2
+                two_sum_step(x, sv[p], cm, sv[1 - p], d, e)
+    return s.final(plan.n - first), c_all
 
 
 def _neumaier_windows(values: F64, plan: WindowPlan) -> tuple[F64, F64]:
@@ -285,33 +306,37 @@ def windowed_variance(values: F64, lo: I64, hi: I64) -> F64:
 
 
 def _two_sum_welford(values: F64, plan: WindowPlan) -> tuple[F64, F64]:
-    """Sorted ``(aux, cAux)`` by in-place TwoSum steps (values finite, so the
-    mean, deltas and squares stay far from overflow)."""
-    mean_all = np.zeros(plan.size)
+    """Sorted ``(aux, cAux)`` by TwoSum steps (values finite, so the mean,
+    deltas and squares stay far from overflow)."""
+    mean = PingPong(plan.size)
+    aux = PingPong(plan.size)
     cmean_all = np.zeros(plan.size)
-    aux_all = np.zeros(plan.size)
     caux_all = np.zeros(plan.size)
     scratch = Scratch(6, _BLOCK)
     idx = np.empty(_BLOCK, dtype=np.int64)
-    for a, b, ms in plan.blocks():
-        mean, cmean = mean_all[a:b], cmean_all[a:b]
-        aux, caux = aux_all[a:b], caux_all[a:b]
+    for a, b, runs in plan.blocks():
         idx[: b - a] = plan.lo[a:b]
-        for k, m in enumerate(ms):
-            x, delta, inc, t, d, e = scratch.views(m)
-            np.take(values, idx[:m], out=x)
-            idx[:m] += 1
-            # delta := f - (mean + cMean); mean, cMean += delta / count
-            np.add(mean[:m], cmean[:m], out=inc)
-            np.subtract(x, inc, out=delta)
-            np.divide(delta, float(k + 1), out=inc)
-            two_sum_inc(inc, mean[:m], cmean[:m], t, d, e)
-            # aux, cAux += delta * (f - (mean + cMean))
-            np.add(mean[:m], cmean[:m], out=inc)
-            np.subtract(x, inc, out=inc)
-            np.multiply(delta, inc, out=inc)
-            two_sum_inc(inc, aux[:m], caux[:m], t, d, e)
-    return aux_all, caux_all
+        scratch.buf[0][: b - a] = 0.0  # mean + cMean, before the first sample
+        for m, k0, k1 in runs:
+            mc, x, delta, inc, d, e = scratch.views(m)
+            mv, av = mean.views(a, m), aux.views(a, m)
+            cmean, caux = cmean_all[a : a + m], caux_all[a : a + m]
+            im = idx[:m]
+            for k in range(k0, k1):
+                p = k % 2
+                np.take(values, im, out=x)
+                im += 1
+                # delta := f - (mean + cMean); mean, cMean += delta / count
+                np.subtract(x, mc, out=delta)
+                np.divide(delta, float(k + 1), out=inc)
+                two_sum_step(inc, mv[p], cmean, mv[1 - p], d, e)
+                # aux, cAux += delta * (f - (mean + cMean)); the new mean + cMean
+                # is also the next sample's
+                np.add(mv[1 - p], cmean, out=mc)
+                np.subtract(x, mc, out=inc)
+                np.multiply(delta, inc, out=inc)
+                two_sum_step(inc, av[p], caux, av[1 - p], d, e)
+    return aux.final(plan.n), caux_all
 
 
 def _neumaier_welford(values: F64, plan: WindowPlan) -> tuple[F64, F64]:
@@ -406,24 +431,32 @@ def _exact_regression_sums(
 
 
 def _two_sum_regression(ts: I64, values: F64, plan: WindowPlan, sic: I64) -> list[F64]:
-    sums = [np.zeros(plan.size) for _ in range(8)]
-    scratch = Scratch(7, _BLOCK)
+    sums = [PingPong(plan.size) for _ in range(4)]
+    comp = [np.zeros(plan.size) for _ in range(4)]
+    scratch = Scratch(6, _BLOCK)
     idx = np.empty(_BLOCK, dtype=np.int64)
     dt = np.empty(_BLOCK, dtype=np.int64)
-    for a, b, ms in plan.blocks():
+    for a, b, runs in plan.blocks():
         idx[: b - a] = plan.lo[a:b]
-        for m in ms:
-            x, y, xy, xx, t, d, e = scratch.views(m)
-            np.take(ts, idx[:m], out=dt[:m])
-            np.subtract(dt[:m], sic[a : a + m], out=dt[:m])
-            np.divide(dt[:m], 1e3, out=x)  # float64(t - icpt) / 1e3
-            np.take(values, idx[:m], out=y)
-            idx[:m] += 1
-            np.multiply(x, y, out=xy)
-            np.multiply(x, x, out=xx)
-            for j, term in enumerate((x, y, xy, xx)):
-                two_sum_inc(term, sums[2 * j][a : a + m], sums[2 * j + 1][a : a + m], t, d, e)
-    return sums
+        for m, k0, k1 in runs:
+            x, y, xy, xx, d, e = scratch.views(m)
+            im, dm, icm = idx[:m], dt[:m], sic[a : a + m]
+            acc = [(sums[j].views(a, m), comp[j][a : a + m]) for j in range(4)]
+            for k in range(k0, k1):
+                p = k % 2
+                np.take(ts, im, out=dm)
+                np.subtract(dm, icm, out=dm)
+                np.divide(dm, 1e3, out=x)  # float64(t - icpt) / 1e3
+                np.take(values, im, out=y)
+                im += 1
+                np.multiply(x, y, out=xy)
+                np.multiply(x, x, out=xx)
+                for term, (sv, cj) in zip((x, y, xy, xx), acc, strict=True):
+                    two_sum_step(term, sv[p], cj, sv[1 - p], d, e)
+    out: list[F64] = []
+    for j in range(4):
+        out += [sums[j].final(plan.n), comp[j]]
+    return out
 
 
 def _neumaier_regression(ts: I64, values: F64, plan: WindowPlan, sic: I64) -> list[F64]:
