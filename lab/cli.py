@@ -22,6 +22,7 @@ COMMANDS: dict[str, str] = {
     "demo-app": "lab.cli_live:demo_app",
     "load": "lab.cli_load:load",
     "stress": "lab.cli_live:stress",
+    "vagrant": "lab.cli_vagrant:vagrant",
     "rules": "lab.cli_rules:rules",
 }
 
