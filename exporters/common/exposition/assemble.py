@@ -44,12 +44,14 @@ class Columns:
     names: list[str] = field(default_factory=list)
     blocks: list[str] = field(default_factory=list)
     values: list[str] = field(default_factory=list)
-    timestamps: list[str] = field(default_factory=list)
+    timestamps: list[str] = field(default_factory=list)  # may be empty if none has one
     lines: list[int] | npt.NDArray[np.int64] = field(default_factory=list)
     #: (line number, keyword, family name, text or None)
     metas: list[tuple[int, str, str, str | None]] = field(default_factory=list)
     #: indices of samples that carry an exemplar
     exemplars: list[int] = field(default_factory=list)
+    #: the block texts, each once, when the front end already knows them
+    distinct_blocks: dict[str, None] | None = None
 
 
 @dataclass
@@ -167,19 +169,22 @@ class Assembler:
         fam = self.families[self._text_resolve(name, line_no)]
         if text is None:
             return
-        family = show(fam.name)
         if keyword == "HELP":
             if fam.help is not None:
-                self.fail(line_no, "name_col", f"second HELP line for metric family {family}")
-            fam.help = text
-        else:
-            if fam.typed:
-                self.fail(line_no, "name_col", f"second TYPE line for metric family {family}")
-            if fam.type is not None:
                 self.fail(
-                    line_no, "name_col", f"TYPE line for metric family {family} after its samples"
+                    line_no, "name_col", f"second HELP line for metric family {show(fam.name)}"
                 )
-            fam.type, fam.typed = text, True
+            fam.help = text
+            return
+        if fam.typed:
+            self.fail(line_no, "name_col", f"second TYPE line for metric family {show(fam.name)}")
+        if fam.type is not None:
+            self.fail(
+                line_no,
+                "name_col",
+                f"TYPE line for metric family {show(fam.name)} after its samples",
+            )
+        fam.type, fam.typed = text, True
 
     def _text_first_sample(self, line_no: int, name: str) -> None:
         index = self._text_resolve(name, line_no)
@@ -298,31 +303,29 @@ class Assembler:
         }
         if not label_of:
             return
-        names, blocks = self.cols.names, self.blocks
-        checked: set[tuple[str, str]] = set()
-        for i in np.flatnonzero(np.isin(family, list(label_of))).tolist():
-            fam_index = int(family[i])
-            (label, required_on), name, block = label_of[fam_index], names[i], self.cols.blocks[i]
-            if (name, block) in checked:
-                continue
-            checked.add((name, block))
-            value = blocks[block].values.get(label)
+        names, blocks, block_texts = self.cols.names, self.blocks, self.cols.blocks
+        floats: set[str] = set()  # label values already seen to be floats
+        rows = np.flatnonzero(np.isin(family, list(label_of)))
+        for i, fam_index in zip(rows.tolist(), family[rows].tolist(), strict=True):
+            label, required_on = label_of[fam_index]
+            value = blocks[block_texts[i]].values.get(label)
             if value is None:
-                if not self.om:
-                    continue  # expfmt only checks the label where it is given
-                if name != self.families[fam_index].name + required_on:
-                    continue
-                self.fail(
-                    int(self.cols.lines[i]),
-                    "name_col",
-                    f"sample {show(name)} needs a {show(label)} label",
-                )
-            elif parse_float(value) is None:
-                self.fail(
-                    int(self.cols.lines[i]),
-                    f"label:{label}",
-                    f"expected float as value of {show(label)} label, got {show(value)}",
-                )
+                # expfmt only checks the label where it is given; OpenMetrics
+                # buckets and quantile samples must have it
+                if self.om and names[i] == self.families[fam_index].name + required_on:
+                    self.fail(
+                        int(self.cols.lines[i]),
+                        "name_col",
+                        f"sample {show(names[i])} needs a {show(label)} label",
+                    )
+            elif value not in floats:
+                if parse_float(value) is None:
+                    self.fail(
+                        int(self.cols.lines[i]),
+                        f"label:{label}",
+                        f"expected float as value of {show(label)} label, got {show(value)}",
+                    )
+                floats.add(value)
 
     def _values(self) -> npt.NDArray[np.float64]:
         values = self.cols.values
@@ -347,7 +350,7 @@ class Assembler:
 
     def _timestamps(self) -> npt.NDArray[np.int64]:
         tokens = self.cols.timestamps
-        out = np.full(len(tokens), NO_TIMESTAMP, np.int64)
+        out = np.full(len(self.cols.names), NO_TIMESTAMP, np.int64)
         if not any(tokens):
             return out
         convert = parse_seconds_timestamp if self.om else parse_int_timestamp
@@ -361,7 +364,8 @@ class Assembler:
 
     def _labels(self, first: dict[str, int]) -> list[Labels]:
         blocks = self.blocks
-        used = {block: blocks[block] for block in dict.fromkeys(self.cols.blocks)}
+        distinct = self.cols.distinct_blocks or dict.fromkeys(self.cols.blocks)
+        used = {block: blocks[block] for block in distinct}
         new = tuple.__new__
         if all(b.name_at == 0 for b in used.values()):
             # The usual case: __name__ sorts first. One C-level pipeline, no Python

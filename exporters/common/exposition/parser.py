@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import gc
 import re
-from operator import itemgetter
+from operator import add, itemgetter
 from typing import Final, NoReturn
 
 import numpy as np
@@ -43,11 +43,12 @@ _NAME: Final = r"[a-zA-Z_:][a-zA-Z0-9_:]*"
 #: Characters a value may have (digits, sign, dot, exponent, inf/infinity/nan);
 #: the exact grammar is checked when converting.
 _VALUE: Final = r"[0-9+\-.eEinftyaINFTYA]+"
+#: (name, label block, value, timestamp); the series text is name + block.
 _SAMPLE_TEXT_RE: Final = re.compile(
-    rf"^(({_NAME})(\{{[^}}\n]*\}})?) ({_VALUE})(?: ([0-9+\-]+))?\n", re.MULTILINE
+    rf"^({_NAME})(\{{[^}}\n]*\}})? ({_VALUE})(?: ([0-9+\-]+))?\n", re.MULTILINE
 )
 _SAMPLE_OM_RE: Final = re.compile(
-    rf"^(({_NAME})(\{{[^}}\n]*\}})?) ({_VALUE})(?: ([0-9+\-.eE]+))?\n", re.MULTILINE
+    rf"^({_NAME})(\{{[^}}\n]*\}})? ({_VALUE})(?: ([0-9+\-.eE]+))?\n", re.MULTILINE
 )
 #: Only the spelling whose meaning is plain; anything else goes to the lexer
 #: (e.g. text-format "# HELP name " registers the family without setting HELP).
@@ -173,14 +174,16 @@ class _Parser:
             meta = self._meta_line(start, line_index + 1)
             if meta is not None:
                 cols.metas.append(meta)
-        cols.series = list(map(itemgetter(0), records))
-        cols.names = list(map(itemgetter(1), records))
-        cols.blocks = list(map(itemgetter(2), records))
-        cols.values = list(map(itemgetter(3), records))
-        cols.timestamps = list(map(itemgetter(4), records))
+        cols.names = list(map(itemgetter(0), records))
+        cols.blocks = list(map(itemgetter(1), records))
+        cols.series = list(map(add, cols.names, cols.blocks))
+        cols.values = list(map(itemgetter(2), records))
+        if any(map(itemgetter(3), records)):
+            cols.timestamps = list(map(itemgetter(3), records))
         cols.lines = np.delete(np.arange(1, n_lines + 1, dtype=np.int64), hash_lines)
         blocks = self.blocks
-        for block in dict.fromkeys(cols.blocks):
+        cols.distinct_blocks = dict.fromkeys(cols.blocks)
+        for block in cols.distinct_blocks:
             if block not in blocks:
                 parsed = parse_canonical(block, self.om)
                 if parsed is None:
@@ -220,7 +223,7 @@ class _Parser:
         while pos < n:
             m = match(text, pos)
             if m is not None:
-                block = m.group(3)
+                block = m.group(2)
                 if block is not None and block not in blocks:
                     parsed = parse_canonical(block, om)
                     if parsed is None:
@@ -228,9 +231,9 @@ class _Parser:
                     else:
                         blocks[block] = parsed
             if m is not None:
-                series, name, block, value, ts = m.groups("")
+                name, block, value, ts = m.groups("")
                 pos = m.end()
-                append_sample(cols, series, name, block, value, ts)
+                append_sample(cols, name + block, name, block, value, ts)
                 lines.append(line_no)
             else:
                 line, pos = self.lexer.lex(pos, line_no)
