@@ -1,0 +1,1 @@
+"""Rule packs as deployable objects (PrometheusRule) and their checks."""
