@@ -6,16 +6,20 @@ from __future__ import annotations
 
 import asyncio
 import random
+import re
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from aiohttp.test_utils import TestClient, TestServer
 from prometheus_client import CollectorRegistry
 
 from exporters.common.web import WebConfig
-from lab.live.demo_app import HEALTHY, Degradation, DemoApp
+from lab.live.demo_app import BUCKETS, HEALTHY, Degradation, DemoApp
 from lab.live.errors import DegradeError
+from lab.scenarios.targets.web import BUCKETS as SCENARIO_BUCKETS
 
 from .conftest import SteppingClock
 
@@ -166,3 +170,16 @@ def test_degradation_parse() -> None:
     assert Degradation.parse({}, now=0.0) == HEALTHY
     with pytest.raises(DegradeError):
         Degradation.parse({"error_rate": "high"}, now=0.0)
+
+
+def test_names_match_the_golden_signals_pack_and_the_web_scenarios() -> None:
+    assert BUCKETS == SCENARIO_BUCKETS
+    demo = DemoApp(SteppingClock(), CollectorRegistry())
+    exposed = {s.name for m in demo.registry.collect() for s in m.samples}
+    pack = Path(__file__).resolve().parents[3] / "rulepacks" / "golden-signals"
+    rules = yaml.safe_load((pack / "golden-signals.rules.yml").read_text())
+    exprs = " ".join(r["expr"] for g in rules["groups"] for r in g["rules"])
+    # Raw series the pack reads (recording-rule outputs contain a colon).
+    used = set(re.findall(r"(?<![:\w])(http_\w+)(?=\s*[{\[)])", exprs))
+    assert used, "the golden-signals pack reads no http_* series?"
+    assert used <= exposed, used - exposed
