@@ -49,3 +49,17 @@ def test(files: tuple[str, ...], run: tuple[str, ...], junit: str | None, debug:
 
     opts = Options(list(run), debug, ignore_unknown_fields, vectorise=not step_by_step)
     sys.exit(run_files(list(files), opts, junit=junit, coverage=coverage))
+
+
+@rules.command("lint")
+@click.option("--format", "fmt", default="text", type=click.Choice(["text", "json", "sarif"]))
+@click.option("--fail-on", default="bug", type=click.Choice(["info", "warning", "bug"]),
+              show_default=True)  # fmt: skip
+@click.option("--scrape-interval", default="1m", show_default=True,
+              help="Scrape interval the rules assume (for rate windows and `for`).")  # fmt: skip
+@click.argument("files", nargs=-1, required=True)
+def lint(files: tuple[str, ...], fmt: str, fail_on: str, scrape_interval: str) -> None:
+    """Offline checks (pint's offline set + rule-pack conventions)."""
+    from lab.server.rules.lint.cli import run_lint
+
+    sys.exit(run_lint(list(files), fmt, fail_on, scrape_interval))
