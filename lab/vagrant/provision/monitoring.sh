@@ -21,6 +21,9 @@ export DEBIAN_FRONTEND=noninteractive
   done
 } > /etc/promlab/prometheus.yml
 install -d -o promlab -g promlab /var/lib/promlab/data
+install -d /etc/promlab/rules
+rm -f /etc/promlab/rules/*.rules.yml
+find "${SRC}/rulepacks" -mindepth 2 -maxdepth 2 -name '*.rules.yml' -exec install -m 0644 {} /etc/promlab/rules/ \;
 
 cat > /etc/systemd/system/promlab-server.service <<'UNIT'
 [Unit]

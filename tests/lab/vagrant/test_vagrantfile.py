@@ -66,8 +66,8 @@ def test_the_vagrantfile_names_existing_scripts_and_machines() -> None:
     assert '"monitoring"' in text and "worker#{i}" in text
 
 
-def test_lab_server_config_is_accepted_by_promlab_server(tmp_path: Path) -> None:
-    # What monitoring.sh writes: the base file plus one job per worker service.
+def server_config(tmp_path: Path) -> Path:
+    """What monitoring.sh writes: the base file plus one job per worker service."""
     base = (LAB / "files" / "prometheus.yml").read_text()
     jobs = "".join(
         f"  - job_name: {job}\n    static_configs:\n      - targets:\n"
@@ -76,7 +76,29 @@ def test_lab_server_config_is_accepted_by_promlab_server(tmp_path: Path) -> None
     )
     path = tmp_path / "prometheus.yml"
     path.write_text(base + jobs)
-    config = load_file(path)
+    return path
+
+
+def test_lab_server_config_is_accepted_by_promtool(tmp_path: Path) -> None:
+    promtool = require_tool("promtool", "prometheus")
+    result = subprocess.run(
+        [promtool, "check", "config", "--syntax-only", str(server_config(tmp_path))],
+        capture_output=True, text=True, timeout=TIMEOUT_S,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_alertmanager_config_is_accepted_by_amtool() -> None:
+    amtool = require_tool("amtool", "prometheus-alertmanager")
+    result = subprocess.run(
+        [amtool, "check-config", str(LAB / "files" / "alertmanager.yml")],
+        capture_output=True, text=True, timeout=TIMEOUT_S,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_lab_server_config_is_accepted_by_promlab_server(tmp_path: Path) -> None:
+    config = load_file(server_config(tmp_path))
     assert {s.job_name for s in config.scrape_configs} == {
         "promlab", "alertmanager", "locust", "node", "demo",
     }  # fmt: skip
