@@ -206,15 +206,21 @@ def _comparisons(e: Expr) -> Iterator[BinaryExpr]:
             yield e
 
 
-def _window_of(e: Expr) -> int | None:
+def _window_of(e: Expr) -> tuple[int, str] | None:
+    """The window a burn-rate side measures over, and what it measures: a
+    recorded ``...burnrate1h``/``...ratio_rate5m`` name, or the selectors of a
+    raw ``rate(x[1h])`` ratio."""
+    names: list[str] = []
+    window: int | None = None
     for n in walk(e):
         if isinstance(n, VectorSelector) and n.name:
             m = _WINDOW.search(n.name)
             if m:
-                return duration_ms(m.group(1))
-        if isinstance(n, MatrixSelector):
-            return _range_ms(n)
-    return None
+                return duration_ms(m.group(1)), n.name[: m.start(1)]
+            names.append(n.name)
+        if isinstance(n, MatrixSelector) and window is None:
+            window = _range_ms(n)
+    return (window, ",".join(sorted(names))) if window is not None else None
 
 
 def _threshold(e: Expr) -> float | None:
@@ -245,13 +251,11 @@ def burn_rate(ctx: RuleCtx) -> Iterator[Problem]:
         sides = list(_comparisons(pair))
         if len(sides) != 2:
             continue
-        windows = [_window_of(s.lhs) for s in sides]
-        if None in windows or not any(
-            "burn" in str(s.lhs) or "ratio" in str(s.lhs) or _window_of(s.lhs) for s in sides
-        ):
+        found = [_window_of(s.lhs) for s in sides]
+        # a burn-rate pair measures the same thing over two windows
+        if found[0] is None or found[1] is None or found[0][1] != found[1][1]:
             continue
-        w = sorted(w for w in windows if w is not None)
-        short, long = w[0], w[1]
+        short, long = sorted((found[0][0], found[1][0]))
         if short == long:
             yield Severity.WARNING, "burn-rate pair uses the same window twice", ctx.rule.expr_pos
             continue
