@@ -201,6 +201,8 @@ class PromlabServer:
             runtime_info=self._runtime_info,
             tsdb_status=self._tsdb_status,
             targets=self._targets,
+            metadata=self._metadata,
+            targets_metadata=self._targets_metadata,
             reload=self.reload,
             quit=self._stop.set,
             lifecycle_enabled=self.options.enable_lifecycle,
@@ -235,6 +237,32 @@ class PromlabServer:
         from lab.server.api.targets import targets_json
 
         return targets_json(self._scrape.targets())
+
+    def _targets_metadata(self) -> list[tuple[Labels, list[JSONDict]]]:
+        if self._scrape is None:
+            return []
+        loops = sorted(self._scrape.loops(), key=lambda lp: (lp.target.job, lp.target.labels))
+        return [
+            (
+                lp.target.public_labels(),
+                [
+                    {"metric": m.metric, "type": m.type, "help": m.help, "unit": m.unit}
+                    for m in lp.metadata()
+                ],
+            )
+            for lp in loops
+        ]
+
+    def _metadata(self) -> dict[str, list[JSONDict]]:
+        """Every target's metadata by metric, each distinct entry once."""
+        out: dict[str, list[JSONDict]] = {}
+        for _, entries in self._targets_metadata():
+            for e in entries:
+                rest = {"type": e["type"], "help": e["help"], "unit": e["unit"]}
+                seen = out.setdefault(e["metric"], [])
+                if rest not in seen:
+                    seen.append(rest)
+        return out
 
     def _tsdb_status(self, limit: int) -> JSONDict:
         stats = getattr(self.storage, "stats", None)

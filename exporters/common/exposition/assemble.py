@@ -24,16 +24,17 @@ from lab.model.labels import METRIC_NAME, Labels
 from .batch import NO_TIMESTAMP, FamilyMeta, SampleBatch
 from .blocks import Block
 from .errors import ParseError
-from .formats import EXEMPLAR_SAMPLES, NUMERIC_LABEL, OPENMETRICS_SUFFIXES, ExpositionFormat
+from .formats import (
+    EXEMPLAR_SAMPLES,
+    NUMERIC_LABEL,
+    OPENMETRICS_SUFFIXES,
+    ExpositionFormat,
+    text_family_of,
+)
 from .lexer import Line
 from .numbers import parse_float, parse_int_timestamp, parse_seconds_timestamp, show
 
 _ALL_OM_SUFFIXES: Final = tuple(sorted({s for v in OPENMETRICS_SUFFIXES.values() for s in v}))
-#: Text format: which suffixes attach a sample to a summary / histogram family (expfmt).
-_TEXT_SUFFIXES: Final = (
-    ("summary", ("_count", "_sum")),
-    ("histogram", ("_count", "_sum", "_bucket")),
-)
 
 
 @dataclass
@@ -92,6 +93,7 @@ class Assembler:
         self.families: list[_Family] = []
         self.by_name: dict[str, int] = {}  # family name -> index
         self.om_by_name: dict[str, list[int]] = {}  # OpenMetrics: a name may come back
+        self.text_types: dict[str, str | None] = {}  # text format: family name -> TYPE
         self.owner: dict[str, int] = {}  # sample name -> family index
         self.current = -1  # OpenMetrics: the family being read
 
@@ -154,16 +156,11 @@ class Assembler:
 
     def _text_resolve(self, name: str, line_no: int) -> int:
         """The family a name belongs to, creating it if needed (expfmt's lookup)."""
-        index = self.by_name.get(name)
-        if index is not None:
-            return index
-        for family_type, suffixes in _TEXT_SUFFIXES:
-            for suffix in suffixes:
-                if name.endswith(suffix) and len(name) > len(suffix):
-                    base = self.by_name.get(name[: -len(suffix)])
-                    if base is not None and self.families[base].type == family_type:
-                        return base
-        return self._new_family(name, line_no)
+        base = text_family_of(name, self.text_types)
+        if base is None:
+            self.text_types[name] = None
+            return self._new_family(name, line_no)
+        return self.by_name[base]
 
     def _text_meta(self, line_no: int, keyword: str, name: str, text: str | None) -> None:
         fam = self.families[self._text_resolve(name, line_no)]
@@ -185,6 +182,7 @@ class Assembler:
                 f"TYPE line for metric family {show(fam.name)} after its samples",
             )
         fam.type, fam.typed = text, True
+        self.text_types[fam.name] = text
 
     def _text_first_sample(self, line_no: int, name: str) -> None:
         index = self._text_resolve(name, line_no)
@@ -192,7 +190,7 @@ class Assembler:
         fam = self.families[index]
         fam.has_samples = True
         if fam.type is None:
-            fam.type = "untyped"
+            fam.type = self.text_types[fam.name] = "untyped"
 
     # --- OpenMetrics 1.0 --------------------------------------------------------
 

@@ -8,6 +8,7 @@ accepts. ``OPENMETRICS`` is OpenMetrics 1.0 text.
 from __future__ import annotations
 
 import enum
+from collections.abc import Mapping
 from typing import Final
 
 
@@ -57,3 +58,23 @@ NUMERIC_LABEL: Final = {
     "gaugehistogram": ("le", "_bucket"),
     "summary": ("quantile", ""),
 }
+#: Text 0.0.4 (expfmt): which sample suffixes file a sample under a summary or
+#: histogram family of the base name.
+TEXT_FAMILY_SUFFIXES: Final = (
+    ("summary", ("_count", "_sum")),
+    ("histogram", ("_count", "_sum", "_bucket")),
+)
+
+
+def text_family_of(name: str, families: Mapping[str, str | None]) -> str | None:
+    """The family expfmt files a text-format name under, given the families so far
+    (name -> TYPE, None while untyped): the name itself, or the summary/histogram
+    its ``_count``/``_sum``/``_bucket`` suffix points at; None means a new family."""
+    if name in families:
+        return name
+    for kind, suffixes in TEXT_FAMILY_SUFFIXES:
+        for suffix in suffixes:
+            base = name[: -len(suffix)]
+            if name.endswith(suffix) and base and families.get(base) == kind:
+                return base
+    return None

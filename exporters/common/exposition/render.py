@@ -31,8 +31,10 @@ from .formats import (
     EXEMPLAR_SAMPLES,
     NUMERIC_LABEL,
     OPENMETRICS_SUFFIXES,
+    TEXT_FAMILY_SUFFIXES,
     Escaping,
     ExpositionFormat,
+    text_family_of,
 )
 from .names import escape_name, name_token, wire_name
 from .numbers import (
@@ -267,7 +269,7 @@ def _merge_text_families(families: list[_Family], escaping: Escaping) -> list[_F
         prev.samples.extend(fam.samples)
     types: dict[str, str] = {}
     for key, fam in _captured_first(merged).items():
-        owner = _expfmt_owner(types, key)
+        owner = text_family_of(key, types)
         if owner is not None:
             raise RenderError(
                 f"family {key!r} would be read as part of family {owner!r} in text 0.0.4"
@@ -275,17 +277,11 @@ def _merge_text_families(families: list[_Family], escaping: Escaping) -> list[_F
         types[key] = fam.type
         for s in fam.samples:
             wire = _sample_name(fam.name, s.name, escaping)
-            if wire != key and _expfmt_owner(types, wire) != key:
+            if wire != key and text_family_of(wire, types) != key:
                 raise RenderError(
                     f"sample {wire!r} would not be read as part of family {key!r} in text 0.0.4"
                 )
     return list(_captured_first(merged).values())
-
-
-_EXPFMT_SUFFIXES: Final = (
-    ("summary", ("_count", "_sum")),
-    ("histogram", ("_count", "_sum", "_bucket")),
-)
 
 
 def _captured_first(families: dict[str, _Family]) -> dict[str, _Family]:
@@ -294,7 +290,7 @@ def _captured_first(families: dict[str, _Family]) -> dict[str, _Family]:
     when the text defined them before that family's TYPE)."""
     captured: dict[str, list[str]] = {}
     for key, fam in families.items():
-        for kind, suffixes in _EXPFMT_SUFFIXES:
+        for kind, suffixes in TEXT_FAMILY_SUFFIXES:
             if fam.type == kind:
                 captured[key] = [key + s for s in suffixes if key + s in families]
     moved = {c for cs in captured.values() for c in cs}
@@ -305,21 +301,6 @@ def _captured_first(families: dict[str, _Family]) -> dict[str, _Family]:
                 ordered[c] = families[c]
             ordered[key] = families[key]
     return ordered if len(ordered) == len(families) else families
-
-
-def _expfmt_owner(types: dict[str, str], name: str) -> str | None:
-    """The family expfmt's text parser files ``name`` under, None for a new one."""
-    if name in types:
-        return name
-    for kind, suffixes in (
-        ("summary", ("_count", "_sum")),
-        ("histogram", ("_count", "_sum", "_bucket")),
-    ):
-        for suffix in suffixes:
-            base = name[: -len(suffix)]
-            if name.endswith(suffix) and base and types.get(base) == kind:
-                return base
-    return None
 
 
 def _escape_value(value: str) -> str:

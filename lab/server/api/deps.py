@@ -65,8 +65,8 @@ class ApiDeps:
     targets: Callable[[], tuple[list[JSONDict], list[JSONDict]]] | None = None
     #: -> {metric name: [{"type", "help", "unit"}]}
     metadata: Callable[[], dict[str, list[JSONDict]]] | None = None
-    #: -> [{"target": {...}, "metric", "type", "help", "unit"}]
-    targets_metadata: Callable[[], list[JSONDict]] | None = None
+    #: -> per active target: its labels and [{"metric", "type", "help", "unit"}]
+    targets_metadata: Callable[[], list[tuple[Labels, list[JSONDict]]]] | None = None
     #: re-reads the configuration; raises with the reason on failure
     reload: Callable[[], Awaitable[None]] | None = None
     quit: Callable[[], None] = _noop

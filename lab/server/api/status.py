@@ -4,6 +4,7 @@ listings (empty until rules land), in Prometheus's JSON shapes."""
 
 from __future__ import annotations
 
+from lab.model.matcher import Matcher
 from lab.server.api import encode
 from lab.server.api.deps import ApiDeps, JSONDict
 from lab.server.api.errors import BadDataError
@@ -93,13 +94,35 @@ def metadata(deps: ApiDeps, form: Form) -> bytes:
 
 
 def targets_metadata(deps: ApiDeps, form: Form) -> bytes:
+    """As upstream: ``limit`` counts targets (checked before each, so the last
+    one's entries all come), ``match_target`` is a series selector on target
+    labels, and with ``metric`` the entries omit the metric name."""
+    from lab.server.api.series import parse_matchers
+
     limit = form.limit("limit")
     metric = form.get("metric")
-    rows = deps.targets_metadata() if deps.targets_metadata is not None else []
-    if metric:
-        rows = [r for r in rows if r.get("metric") == metric]
-    if limit is not None and limit >= 0:
-        rows = rows[:limit]
+    match_target = form.get("match_target")
+    matchers: tuple[Matcher, ...] = ()
+    if match_target:
+        try:
+            [matchers] = parse_matchers([match_target])
+        except BadDataError as exc:
+            raise BadDataError(exc.message.replace('"match[]"', '"match_target"')) from None
+    targets = deps.targets_metadata() if deps.targets_metadata is not None else []
+    rows: list[JSONDict] = []
+    for labels, entries in targets:
+        if limit is not None and limit >= 0 and len(rows) >= limit:
+            break
+        if matchers and not all(m.matches(labels.get(m.name)) for m in matchers):
+            continue
+        target = dict(labels)
+        for e in entries:
+            if not metric:
+                rows.append({"target": target, **e})
+            elif e["metric"] == metric:
+                rows.append(
+                    {"target": target, "type": e["type"], "help": e["help"], "unit": e["unit"]}
+                )
     return encode.envelope(encode.to_json(rows))
 
 

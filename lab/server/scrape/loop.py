@@ -17,6 +17,11 @@ Each scrape (``ScrapeLoop.scrape_and_report(t_ms)``):
    ``scrape_samples_post_metric_relabeling``, ``scrape_series_added``;
 6. commits.
 
+Metric metadata (TYPE / HELP / UNIT of each family that declares one) is kept
+per target from every parsed scrape, for ``/api/v1/metadata`` and
+``/api/v1/targets/metadata``; an entry whose family has been absent for more
+than 10 scrapes is forgotten, as upstream.
+
 A failed scrape (HTTP, timeout, bad text, a limit) is an empty scrape, as
 upstream: what was appended is rolled back, then a new appender gets the
 staleness markers for every series of the previous scrape and the report with
@@ -83,6 +88,21 @@ class _Entry:
     ref: int | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class MetricMetadata:
+    """One family's metadata as a target exposes it (the API's shape: "" when absent)."""
+
+    metric: str
+    type: str
+    help: str
+    unit: str
+
+
+#: How many scrapes metadata outlives its family, as upstream.
+METADATA_KEEP_SCRAPES = 10
+_UNTYPED = ("untyped", "unknown")
+
+
 @dataclass(slots=True)
 class _Appended:
     total: int = 0
@@ -113,6 +133,7 @@ class ScrapeLoop:
         self.last_scrape_ms: int | None = None
         self.scrapes = 0
         self._cache: dict[str, _Entry] = {}
+        self._metadata: dict[str, tuple[MetricMetadata, int]] = {}
         self._iter = 0
         self._series_prev: set[Labels] = set()
         self._series_cur: set[Labels] = set()
@@ -148,6 +169,8 @@ class ScrapeLoop:
         staleness markers when they disappear; the cache is rebuilt."""
         self._series_prev = old._series_prev
         self.last_scrape_ms = old.last_scrape_ms
+        self._metadata = old._metadata
+        self._iter = old._iter
 
     def next_tick_after(self, t_ms: int) -> int:
         interval = self.target.interval_ms
@@ -178,6 +201,7 @@ class ScrapeLoop:
         app = self.appendable.appender()
         result = _Appended()
         if batch is not None:
+            self._update_metadata(batch)
             result = self._append(app, batch, t_ms)
         elif error is None:
             self._append_empty(app, t_ms)
@@ -213,6 +237,21 @@ class ScrapeLoop:
         tgt.last_error = str(error) if error else ""
         tgt.last_scrape_ms = t_ms
         tgt.last_scrape_duration_s = duration
+
+    def _update_metadata(self, batch: SampleBatch) -> None:
+        it = self._iter
+        meta = self._metadata
+        for fam in batch.families:
+            typ = "unknown" if fam.type in _UNTYPED else fam.type
+            if typ == "unknown" and fam.help is None and fam.unit is None:
+                continue  # no metadata line: upstream keeps no entry
+            meta[fam.name] = (MetricMetadata(fam.name, typ, fam.help or "", fam.unit or ""), it)
+        for name in [n for n, (_, seen) in meta.items() if it - seen > METADATA_KEEP_SCRAPES]:
+            del meta[name]
+
+    def metadata(self) -> list[MetricMetadata]:
+        """This target's metric metadata, by metric name."""
+        return [m for _, (m, _) in sorted(self._metadata.items())]
 
     def end_of_run_staleness(self, t_ms: int) -> None:
         """Stale markers for every series and report series of this target."""
