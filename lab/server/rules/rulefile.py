@@ -44,6 +44,7 @@ _RULE_KEYS = frozenset(
 )
 
 _NOWHERE = Pos(0, 0)
+_ZERO = Pos(0, 0)
 
 
 @dataclass(frozen=True)
@@ -161,7 +162,7 @@ class _RawGroup:
 def _decode_group(node: yaml.Node, unknown: list[str], strict: bool) -> _RawGroup:
     fields = mapping_items(node, "rulefmt.RuleGroup", _GROUP_KEYS, unknown, strict)
     rules = [
-        _RawRule(r, mapping_items(r, "rulefmt.Rule", _RULE_KEYS, unknown, strict))
+        _RawRule(r, mapping_items(r, "rulefmt.RuleNode", _RULE_KEYS, unknown, strict))
         for r in sequence(fields["rules"][1] if "rules" in fields else None)
     ]
     return _RawGroup(node, fields, rules)
@@ -186,7 +187,7 @@ def _validate(raw: list[_RawGroup], filename: str, problems: list[str]) -> list[
     seen: set[str] = set()
     for g in raw:
         name = _value(g.fields, "name")
-        name_pos = _value_pos(g.fields, "name", pos(g.node))
+        name_pos = pos(g.node)  # promtool points at the group, not its name
         if not name:
             problems.append(f"{filename}: {name_pos}: Groupname must not be empty")
         elif name in seen:
@@ -235,16 +236,19 @@ def _validate_rule(
     name = alert or record
     head = f"group {go_quote(group)}, rule {index}, {go_quote(name)}"
 
-    def problem(msg: str, at: Pos | None) -> None:
+    def problem(msg: str, at: Pos | str | None) -> None:
         where = f"{at}: " if at is not None else ""
         problems.append(f"{filename}: {where}{head}: {msg}")
 
+    # rulefmt points at the YAML node concerned; an absent field is Go's zero
+    # node ("0:0"), label/annotation problems carry no node at all
     if record and alert:
-        problem("only one of 'record' and 'alert' must be set", _value_pos(f, "record", rule_pos))
+        both = f"{_value_pos(f, 'record', rule_pos)}: {_value_pos(f, 'alert', rule_pos)}"
+        problem("only one of 'record' and 'alert' must be set", both)
     if not record and not alert:
-        problem("one of 'record' or 'alert' must be set", _value_pos(f, "record", rule_pos))
+        problem("one of 'record' or 'alert' must be set", _value_pos(f, "record", _ZERO))
     if not expr:
-        problem("field 'expr' must be set in rule", expr_pos)
+        problem("field 'expr' must be set in rule", _value_pos(f, "expr", _ZERO))
     else:
         try:
             parse(expr)
@@ -254,8 +258,8 @@ def _validate_rule(
     try:
         for_ms = _opt_duration(f, "for") or 0
         keep_ms = _opt_duration(f, "keep_firing_for") or 0
-    except ValueError as exc:
-        problem(str(exc), _value_pos(f, "for", rule_pos))
+    except ValueError as exc:  # a YAML decoding error upstream: no rule context
+        problems.append(f"{filename}: {exc}")
     labels_map = string_map(f["labels"][1]) if "labels" in f else {}
     ann_map = string_map(f["annotations"][1]) if "annotations" in f else {}
     if record:
@@ -277,10 +281,10 @@ def _validate_rule(
             )
     for k in sorted(labels_map):
         if not k or k == "__name__":
-            problem(f"invalid label name: {k}", _value_pos(f, "labels", rule_pos))
+            problem(f"invalid label name: {k}", None)
     for k in sorted(ann_map):
         if not k:
-            problem(f"invalid annotation name: {k}", _value_pos(f, "annotations", rule_pos))
+            problem(f"invalid annotation name: {k}", None)
     if alert:
         for kind, values in (("label", labels_map), ("annotation", ann_map)):
             for k in sorted(values):
