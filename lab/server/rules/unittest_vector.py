@@ -88,10 +88,20 @@ def _time_travel(e: Expr) -> bool:
     return False
 
 
-def _produces(rule: Rule) -> list[str]:
+def _produces(rule: Rule) -> list[tuple[str, str | None]]:
+    """(metric name, alertname) of what a rule writes."""
     if isinstance(rule, RecordingRule):
-        return [rule.name]
-    return [ALERTS_METRIC, ALERTS_FOR_STATE_METRIC]
+        return [(rule.name, None)]
+    return [(ALERTS_METRIC, rule.name), (ALERTS_FOR_STATE_METRIC, rule.name)]
+
+
+def _may_read(node: VectorSelector, name: str, alertname: str | None) -> bool:
+    for m in node.matchers:
+        if m.name == "__name__" and not m.matches(name):
+            return False
+        if alertname is not None and m.name == "alertname" and not m.matches(alertname):
+            return False
+    return True
 
 
 def plan(groups: Sequence[Group]) -> str | None:
@@ -103,9 +113,8 @@ def plan(groups: Sequence[Group]) -> str | None:
             if _time_travel(node):
                 return f"rule {rule.name!r} uses @ or a negative offset"
             if isinstance(node, VectorSelector):
-                name_matchers = [m for m in node.matchers if m.name == "__name__"]
-                for producer, name in later:
-                    if all(m.matches(name) for m in name_matchers):
+                for producer, (name, alertname) in later:
+                    if _may_read(node, name, alertname):
                         who = "itself" if producer is rule else f"later rule {producer.name!r}"
                         return f"rule {rule.name!r} reads {name} written by {who}"
         if isinstance(rule, AlertingRule):
