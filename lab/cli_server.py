@@ -121,6 +121,13 @@ SIZE = ByteSize()
     help="The URL under which Prometheus is externally reachable.",
 )
 @click.option(
+    "--web.dashboards-dir",
+    "dashboards_dir",
+    default=None,
+    help="Directory of Grafana dashboard JSON the web UI shows "
+    "(default: dashboards/ if it exists).",
+)
+@click.option(
     "--web.enable-lifecycle",
     "enable_lifecycle",
     is_flag=True,
@@ -186,6 +193,7 @@ def server(
     listen: tuple[str, ...],
     web_config_file: str,
     external_url: str,
+    dashboards_dir: str | None,
     enable_lifecycle: bool,
     enable_admin_api: bool,
     enable_rw: bool,
@@ -197,6 +205,7 @@ def server(
 ) -> None:
     """Run a Prometheus-compatible server: HTTP API v1, PromQL, federation."""
     from lab.server.app import PromlabServer, ServerError, ServerOptions, format_duration
+    from lab.server.ui import default_dashboards_dir
 
     logging.basicConfig(
         level=logging.WARNING if log_level == "warn" else log_level.upper(),
@@ -216,6 +225,7 @@ def server(
         "web.listen-address": ",".join(listen),
         "web.config.file": web_config_file,
         "web.external-url": external_url,
+        "web.dashboards-dir": dashboards_dir or "",
         "web.enable-lifecycle": str(enable_lifecycle).lower(),
         "web.enable-admin-api": str(enable_admin_api).lower(),
         "web.enable-remote-write-receiver": rw,
@@ -233,6 +243,7 @@ def server(
         listen_addresses=listen,
         web_config_file=web_config_file,
         external_url=external_url,
+        dashboards_dir=dashboards_dir if dashboards_dir is not None else default_dashboards_dir(),
         enable_lifecycle=enable_lifecycle,
         enable_admin_api=enable_admin_api,
         enable_remote_write_receiver=enable_rw,

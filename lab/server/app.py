@@ -68,6 +68,8 @@ class ServerOptions:
     query_max_samples: int = 50_000_000
     query_lookback_delta_ms: int = 300_000
     query_max_concurrency: int = 20
+    #: Grafana dashboards the web UI lists (``--web.dashboards-dir``); None: none
+    dashboards_dir: str | None = None
     #: every flag as given, for /api/v1/status/flags
     flags: Mapping[str, str] = field(default_factory=dict)
 
@@ -304,6 +306,7 @@ class PromlabServer:
         try:
             web_config = load_web_config(self.options.web_config_file or None)
             app = build_app(self.api_deps(), new_app(web_config))
+            self._add_ui(app)
             self._web = Server(app, list(self.options.listen_addresses), web_config)
             self.urls = await self._web.start()
         except WebError as exc:
@@ -314,6 +317,14 @@ class PromlabServer:
             log.warning("--web.enable-remote-write-receiver: accepted, receiver not implemented")
         log.info("promlab server ready on %s", ", ".join(self.urls))
         return self.urls
+
+    def _add_ui(self, app: Any) -> None:
+        from lab.server.ui import UiOptions, add_ui_routes
+
+        cfg = self.config.parsed
+        interval = cfg.global_config.scrape_interval_ms if cfg is not None else 60_000
+        ui = UiOptions(dashboards_dir=self.options.dashboards_dir, scrape_interval_ms=interval)
+        add_ui_routes(app, self.api_deps(), ui)
 
     async def _start_scraping(self) -> None:
         if self.config.parsed is None:

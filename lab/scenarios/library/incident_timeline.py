@@ -7,7 +7,7 @@ errors and latency as the remaining pods run out of CPU.
 
 from lab.scenarios.scenario import Fault, Scenario, fires
 from lab.scenarios.shapes import plateau, ramp, sawtooth
-from lab.scenarios.targets import Node, web_service
+from lab.scenarios.targets import BatchJob, Node, Volume, web_service
 
 NODES = ("node-1", "node-2", "node-3")
 
@@ -27,6 +27,9 @@ class IncidentTimeline(Scenario):
     targets = (
         *(Node(n, ip=f"10.0.0.{10 + i}") for i, n in enumerate(NODES)),
         web_service("checkout", replicas=3, nodes=NODES, rps=80.0),
+        # bystanders that stay healthy (and feed the dashboards' other panels)
+        Volume("data-postgres-0", node="node-1"),
+        BatchJob("invoice-export"),
     )
     faults = (
         Fault("traffic rises", at="1h", target="checkout", knob="traffic",
