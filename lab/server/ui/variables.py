@@ -20,7 +20,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from lab.model.labels import METRIC_NAME
-from lab.model.matcher import Matcher, MatchType
+from lab.model.matcher import Matcher
 from lab.server.promql.errors import PromQLError
 from lab.server.storage.interface import Queryable
 from lab.server.ui.grafana import Variable
@@ -224,7 +224,6 @@ def selections(resolved: Sequence[ResolvedVariable]) -> dict[str, Selection]:
 
 __all__ = [
     "ALL",
-    "MatchType",
     "ResolvedVariable",
     "resolve_variables",
     "selections",
