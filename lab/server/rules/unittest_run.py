@@ -24,7 +24,6 @@ import re
 import sys
 import time
 from dataclasses import dataclass, field
-from decimal import Decimal
 
 import numpy as np
 
@@ -48,6 +47,7 @@ from lab.server.rules.group import Group
 from lab.server.rules.recording import RecordingRule
 from lab.server.rules.rule import engine_query_func
 from lab.server.rules.rulefile import load_rule_file
+from lab.server.rules.templates.gofmt import go_format_e as _go_e
 from lab.server.rules.unittest_file import (
     AlertTest,
     TestFile,
@@ -428,22 +428,6 @@ def _check_alerts(
                 f"{name}    alertname: {at.alertname}, time: {model_duration(at.eval_time_ms)}, \n"
                 f"        exp:{_indent(_la_string(exp), '            ')}, \n"
                 f"        got:{_indent(_la_string(got), '            ')}", at.line))  # fmt: skip
-
-
-def _go_e(v: float) -> str:
-    """``strconv.FormatFloat(v, 'E', -1, 64)``: shortest digits, exponent form."""
-    if math.isnan(v):
-        return "NaN"
-    if math.isinf(v):
-        return "+Inf" if v > 0 else "-Inf"
-    if v == 0:
-        return "-0E+00" if math.copysign(1.0, v) < 0 else "0E+00"
-    _, digits, exponent = Decimal(repr(abs(v))).normalize().as_tuple()
-    assert isinstance(exponent, int)
-    d = "".join(map(str, digits))
-    e10 = len(d) - 1 + exponent
-    m = d[0] + ("." + d[1:] if len(d) > 1 else "")
-    return f"{'-' if v < 0 else ''}{m}E{'+' if e10 >= 0 else '-'}{abs(e10):02d}"
 
 
 def _float_eq(a: float, b: float, fuzzy: bool) -> bool:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import math
 import re
+from decimal import Decimal
 from typing import Any
 
 from lab.server.promql.parser.printer import go_format_float
@@ -171,3 +172,19 @@ def _one(verb: str, v: Any, flags: str, width: int | None, prec: int | None) -> 
             return _pad(_fmt_float(verb, v, flags, prec), flags, width, True)
         return _bad(verb, v)
     return f"%!{verb}({go_type(v)}={sprint_value(v)})"
+
+
+def go_format_e(v: float) -> str:
+    """``strconv.FormatFloat(v, 'E', -1, 64)``: shortest digits, exponent form."""
+    if math.isnan(v):
+        return "NaN"
+    if math.isinf(v):
+        return "+Inf" if v > 0 else "-Inf"
+    if v == 0:
+        return "-0E+00" if math.copysign(1.0, v) < 0 else "0E+00"
+    _, digits, exponent = Decimal(repr(abs(v))).normalize().as_tuple()
+    assert isinstance(exponent, int)
+    d = "".join(map(str, digits))
+    e10 = len(d) - 1 + exponent
+    m = d[0] + ("." + d[1:] if len(d) > 1 else "")
+    return f"{'-' if v < 0 else ''}{m}E{'+' if e10 >= 0 else '-'}{abs(e10):02d}"
