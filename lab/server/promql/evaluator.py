@@ -46,7 +46,7 @@ from lab.server.promql.parser.ast import (
     VectorSelector,
 )
 from lab.server.promql.range_functions import RANGE_FUNCTIONS
-from lab.server.promql.range_windows import WindowedRangeVector
+from lab.server.promql.range_windows import WindowedRangeVector, grid_window_bounds
 from lab.server.promql.values import (
     BOOL,
     F64,
@@ -348,10 +348,21 @@ class Evaluator:
                 found = q.select(list(vs.matchers))
             finally:
                 q.close()
-            for s in found:
-                keep = ~stale_mask(s.values)
-                ts = s.timestamps[keep]
-                vals = s.values[keep]
+            fresh = [_without_stale(s.timestamps, s.values) for s in found]
+            grid = None if (before or after) else grid_window_bounds(
+                [ts for ts, _ in fresh], refs, range_ms
+            )  # fmt: skip
+            if grid is not None:
+                rows = np.flatnonzero((grid[1] > grid[0]).any(axis=1))
+                picked = [RangeSeries(found[i].labels, *fresh[i]) for i in rows.tolist()]
+                rv = WindowedRangeVector(
+                    picked, grid[0][rows], grid[1][rows], range_ms,
+                    np.zeros(len(picked), dtype=bool), ends=refs,
+                )  # fmt: skip
+                rv.anchored = vs.anchored
+                rv.smoothed = vs.smoothed
+                return rv
+            for s, (ts, vals) in zip(found, fresh, strict=True):
                 starts = refs - range_ms
                 lo = np.searchsorted(ts, starts, side="right").astype(np.int64)
                 hi = np.searchsorted(ts, refs, side="right").astype(np.int64)
@@ -453,6 +464,11 @@ def _check_extended_modifiers(node: Call) -> None:
                 "anchored modifier can only be used with: "
                 f"{', '.join(ANCHORED_FUNCTIONS)} - not with {node.func}"
             )
+
+
+def _without_stale(ts: I64, vals: F64) -> tuple[I64, F64]:
+    keep = ~stale_mask(vals)
+    return ts[keep], vals[keep]
 
 
 def _range_vector(

@@ -20,6 +20,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from lab.server.promql import kahan
+from lab.server.promql.range_windows import grid_window_bounds
 
 F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
@@ -232,3 +233,36 @@ def test_exact_prefix_path_needs_only_window_sums_to_be_small() -> None:
     lo = np.arange(0, 3998, dtype=np.int64)
     got = kahan.windowed_sum(vals, lo, lo + 2)
     assert np.all(got == 2 * (2.0**42 + 1.0))
+
+
+# -- window bounds on a grid of steps ---------------------------------------------------
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.lists(st.integers(-50_000, 50_000), max_size=30).map(sorted), min_size=1, max_size=5
+    ),
+    st.integers(-60_000, 60_000),
+    st.integers(1, 20_000),
+    st.integers(1, 12),
+    st.integers(0, 40_000),
+)
+def test_grid_window_bounds_are_searchsorted(
+    series: list[list[int]], start: int, step: int, steps: int, range_ms: int
+) -> None:
+    tss = [np.array(s, dtype=np.int64) for s in series]
+    refs = start + step * np.arange(steps, dtype=np.int64)
+    got = grid_window_bounds(tss, refs, range_ms)
+    assert got is not None
+    lo = [np.searchsorted(ts, refs - range_ms, side="right") for ts in tss]
+    hi = [np.searchsorted(ts, refs, side="right") for ts in tss]
+    assert got[0].tolist() == np.array(lo).reshape(len(tss), steps).tolist()
+    assert got[1].tolist() == np.array(hi).reshape(len(tss), steps).tolist()
+
+
+def test_grid_window_bounds_need_an_even_grid() -> None:
+    ts = [np.array([0, 10], dtype=np.int64)]
+    assert grid_window_bounds(ts, np.array([0, 5, 20], dtype=np.int64), 5) is None
+    assert grid_window_bounds(ts, np.array([7, 7], dtype=np.int64), 5) is None  # @ pins
+    assert grid_window_bounds(ts, np.zeros(0, dtype=np.int64), 5) is None
