@@ -31,7 +31,7 @@ def run(names: tuple[str, ...], run_all: bool, rulepacks: Path) -> None:
     """Replay scenarios, evaluate the rule packs over them and check each
     scenario's expectations; exit 1 if one fails (or, with --all, if an alert
     is fired by no scenario)."""
-    from lab.scenarios.evaluate import load_rule_files, rule_files
+    from lab.scenarios.evaluate import alert_rules, load_groups, rule_files
     from lab.scenarios.library import discover
     from lab.scenarios.validate import coverage, run_scenario
 
@@ -43,7 +43,7 @@ def run(names: tuple[str, ...], run_all: bool, rulepacks: Path) -> None:
     unknown = [n for n in names if n not in library]
     if unknown:
         raise click.BadParameter(f"no scenario {', '.join(unknown)}", param_hint="NAMES")
-    groups = load_rule_files(rule_files(rulepacks))
+    groups = load_groups(rule_files(rulepacks))
     runs, failed = [], False
     for name in names:
         result = run_scenario(library[name], groups)
@@ -62,7 +62,7 @@ def run(names: tuple[str, ...], run_all: bool, rulepacks: Path) -> None:
         failed |= not result.ok
     if run_all:
         missing = coverage(groups, runs)
-        total = sum(1 for g in groups for r in g.rules if r.alert)
+        total = len(alert_rules(groups))
         click.echo(f"coverage: {total - len(missing)}/{total} alert rules fired by a scenario")
         for m in missing:
             click.echo(f"  never fired: {m}")

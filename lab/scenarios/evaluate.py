@@ -1,48 +1,37 @@
 """Evaluate rule packs over a replayed scenario: which alerts fire, when.
 
-A stop-gap until ``lab.server.rules`` lands: each group's rules run in order
-as *range queries* at the group's interval over the whole replay (so one
-query per rule, not one per evaluation); recording rules are written back
-into the storage so later rules can read them, and an alert's ``for`` is
-applied to the result arrays here. Then this module shrinks to a call into
-the rules engine.
+The packs are loaded and run by the rules engine (``lab.server.rules``):
+each group's rules are evaluated in order over the whole replay by its
+vectorised runner (one range query per rule at the group's interval, the
+alert state machine applied to the result arrays, recording results and
+``ALERTS`` written back into the storage), the same path ``promlab rules
+test`` takes. Firing periods become ``Episode``s for the expectations.
 
-    episodes = evaluate_packs(storage, load_rule_files(paths), start_ms, end_ms, 60_000)
+    groups = load_groups(rule_files(Path("rulepacks")))
+    episodes = evaluate_packs(storage, groups, start_ms, end_ms)
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
-import yaml
 
 from lab.model.labels import Labels
-from lab.scenarios.dataset import SeriesSink
-from lab.scenarios.shapes import seconds
-from lab.server.promql.engine import Engine, MatrixResult
-from lab.server.storage.interface import Queryable
+from lab.server.rules.alerting import AlertingRule
+from lab.server.rules.group import Group
+from lab.server.rules.recording import RecordingRule
+from lab.server.rules.rulefile import load_rule_file
+from lab.server.rules.unittest_vector import TestStorage, VectorRunner, plan
+
+#: the interval of groups that do not set one (Prometheus' global default is 1m)
+DEFAULT_INTERVAL_MS = 60_000
 
 
-@dataclass(frozen=True, slots=True)
-class Rule:
-    expr: str
-    record: str = ""
-    alert: str = ""
-    for_s: float = 0.0
-    labels: dict[str, str] = field(default_factory=dict)
-    annotations: dict[str, str] = field(default_factory=dict)
-
-
-@dataclass(frozen=True, slots=True)
-class Group:
-    name: str
-    file: str
-    interval_s: float | None
-    rules: tuple[Rule, ...]
+class PackEvaluationError(RuntimeError):
+    """The packs cannot be evaluated over a whole replay at once."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,85 +45,62 @@ class Episode:
     active_ms: int  # when it became pending
 
     def matches(self, alert: str, labels: Mapping[str, str]) -> bool:
-        wanted = dict(labels)
-        return self.alert == alert and all(self.labels.get(k) == v for k, v in wanted.items())
-
-
-def load_rule_files(paths: Sequence[Path]) -> list[Group]:
-    groups: list[Group] = []
-    for path in paths:
-        doc: Any = yaml.safe_load(path.read_text())
-        for g in doc.get("groups", []):
-            rules = tuple(
-                Rule(
-                    expr=str(r["expr"]),
-                    record=str(r.get("record", "")),
-                    alert=str(r.get("alert", "")),
-                    for_s=seconds(r["for"]) if r.get("for") else 0.0,
-                    labels={k: str(v) for k, v in (r.get("labels") or {}).items()},
-                    annotations={k: str(v) for k, v in (r.get("annotations") or {}).items()},
-                )
-                for r in g.get("rules", [])
-            )
-            interval = seconds(g["interval"]) if g.get("interval") else None
-            groups.append(Group(str(g["name"]), str(path), interval, rules))
-    return groups
+        return self.alert == alert and all(self.labels.get(k) == v for k, v in labels.items())
 
 
 def rule_files(root: Path) -> list[Path]:
     """Every ``<pack>/<pack>.rules.yml`` under a rule-pack directory."""
-    return sorted(p for p in root.glob("*/*.rules.yml"))
+    return sorted(root.glob("*/*.rules.yml"))
 
 
-def evaluate_packs(
-    storage: Queryable,
-    sink: SeriesSink,
-    groups: Sequence[Group],
-    start_ms: int,
-    end_ms: int,
-    default_interval_ms: int,
-    engine: Engine | None = None,
-) -> list[Episode]:
-    engine = engine or Engine()
+def load_groups(paths: Sequence[Path], default_interval_ms: int = DEFAULT_INTERVAL_MS
+                ) -> list[Group]:
+    """Rule groups of the files (``RuleFileError`` with promtool's texts if bad)."""
+    groups: list[Group] = []
+    for path in paths:
+        for spec in load_rule_file(path).groups:
+            groups.append(Group.from_spec(spec, default_interval_ms=default_interval_ms))
+    return groups
+
+
+def recording_groups(groups: Sequence[Group]) -> list[Group]:
+    return [g for g in groups if any(isinstance(r, RecordingRule) for r in g.rules)]
+
+
+def alert_rules(groups: Sequence[Group]) -> list[AlertingRule]:
+    return [r for g in groups for r in g.rules if isinstance(r, AlertingRule)]
+
+
+def evaluate_packs(storage: TestStorage, groups: Sequence[Group], start_ms: int, end_ms: int
+                   ) -> list[Episode]:
+    """Run every group over ``[start_ms, end_ms]``; recording rules and
+    ``ALERTS`` land in ``storage``. Returns the alerts' firing episodes."""
+    why = plan(groups)
+    if why is not None:
+        raise PackEvaluationError(f"cannot evaluate the packs over a replay: {why}")
     episodes: list[Episode] = []
     for group in groups:
-        step = round(group.interval_s * 1000) if group.interval_s else default_interval_ms
-        times = np.arange(start_ms, end_ms + 1, step, dtype=np.int64)
+        times = np.arange(start_ms, end_ms + 1, group.interval_ms, dtype=np.int64)
         if times.size == 0:
             continue
-        last = int(times[-1])
-        for rule in group.rules:
-            result = engine.range_query(storage, rule.expr, start_ms, last, step)
-            if not isinstance(result.value, MatrixResult):
-                continue
-            if rule.record:
-                for s in result.value.series:
-                    labels = Labels.of({**s.labels.to_dict(), **rule.labels}, __name__=rule.record)
-                    ts = np.asarray([t for t, _ in s.points], dtype=np.int64)
-                    vs = np.asarray([v for _, v in s.points], dtype=np.float64)
-                    sink.add_series(labels, ts, vs)
-            else:
-                episodes.extend(_alert_episodes(rule, result.value, times))
+        runner = VectorRunner(storage, times)
+        runner.run([group])
+        for alerts in runner.alerts.values():
+            for a, labels in enumerate(alerts.labels):
+                episodes.extend(_episodes(alerts.rule.name, labels, alerts.state[a], times))
     return episodes
 
 
-def _alert_episodes(rule: Rule, result: MatrixResult, times: np.ndarray) -> list[Episode]:
+def _episodes(alert: str, labels: Labels, state: np.ndarray, times: np.ndarray) -> list[Episode]:
+    """Firing runs (state 2) of one alert identity; ``active`` is where the
+    pending period that led to it began."""
     out: list[Episode] = []
-    step = int(times[1] - times[0]) if times.size > 1 else 1
-    hold = int(np.ceil(rule.for_s * 1000 / step - 1e-9))
-    for s in result.series:
-        active = np.isin(times, np.asarray([t for t, _ in s.points], dtype=np.int64))
-        base = {k: v for k, v in s.labels.to_dict().items() if k != "__name__"}
-        labels = Labels.of({**base, **rule.labels}, alertname=rule.alert)
-        # Runs of consecutive active evaluations: [a, b)
-        edges = np.diff(np.concatenate([[0], active.astype(np.int8), [0]]))
-        for a, b in zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1), strict=True):
-            if b - a <= hold:
-                continue  # pending only, never fired
-            resolved = int(times[b]) if b < times.size else None
-            out.append(Episode(rule.alert, labels, int(times[a + hold]), resolved, int(times[a])))
+    firing = np.diff(np.concatenate([[0], (state == 2).astype(np.int8), [0]]))
+    active = state > 0
+    for s, e in zip(np.flatnonzero(firing == 1), np.flatnonzero(firing == -1), strict=True):
+        begin = int(s)
+        while begin > 0 and active[begin - 1]:
+            begin -= 1
+        resolved = int(times[e]) if e < times.size else None
+        out.append(Episode(alert, labels, int(times[s]), resolved, int(times[begin])))
     return out
-
-
-def alert_rules(groups: Sequence[Group]) -> list[tuple[Group, Rule]]:
-    return [(g, r) for g in groups for r in g.rules if r.alert]

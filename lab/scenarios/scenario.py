@@ -95,8 +95,6 @@ class Scenario:
     baseline: ClassVar[Duration] = "1h"
     seed: ClassVar[int] = 1
     scrape_interval: ClassVar[Duration] = "30s"
-    #: how often alert rules are evaluated over the replay
-    evaluation_interval: ClassVar[Duration] = "1m"
     targets: ClassVar[tuple[Target, ...]] = ()
     faults: ClassVar[tuple[Fault, ...]] = ()
     expect: ClassVar[tuple[Expect, ...]] = ()

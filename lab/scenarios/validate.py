@@ -11,26 +11,19 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from lab.scenarios.evaluate import (
-    Episode,
-    Group,
-    alert_rules,
-    evaluate_packs,
-    load_rule_files,
-    rule_files,
-)
+from lab.scenarios.evaluate import Episode, alert_rules, evaluate_packs, load_groups, rule_files
 from lab.scenarios.expectations import Verdict, check_scenario, uncovered
 from lab.scenarios.runner import Replay, render
 from lab.scenarios.scenario import Scenario
-from lab.scenarios.shapes import seconds
-from lab.server.storage.memory import MemoryStorage
+from lab.server.rules.group import Group
+from lab.server.rules.unittest_vector import TestStorage
 
 
 @dataclass(frozen=True, slots=True)
 class ScenarioRun:
     scenario: type[Scenario]
     replay: Replay
-    storage: MemoryStorage
+    storage: TestStorage
     episodes: list[Episode]
     verdicts: list[Verdict]
 
@@ -39,25 +32,23 @@ class ScenarioRun:
         return all(v.ok for v in self.verdicts)
 
 
-def replay_into_memory(scenario: type[Scenario]) -> tuple[Replay, MemoryStorage]:
+def replay_into_memory(scenario: type[Scenario]) -> tuple[Replay, TestStorage]:
     replay = render(scenario)
-    storage = MemoryStorage()
-    replay.write(storage)
+    storage = TestStorage()
+    for s in replay.series:
+        storage.add_arrays(s.labels, s.timestamps, s.values)
     return replay, storage
 
 
 def run_scenario(scenario: type[Scenario], groups: Sequence[Group] | Path) -> ScenarioRun:
     if isinstance(groups, Path):
-        groups = load_rule_files(rule_files(groups))
+        groups = load_groups(rule_files(groups))
     replay, storage = replay_into_memory(scenario)
-    step = round(seconds(scenario.evaluation_interval) * 1000)
-    episodes = evaluate_packs(
-        storage, storage, groups, replay.grid.start_ms, replay.end_ms, step
-    )
+    episodes = evaluate_packs(storage, groups, replay.grid.start_ms, replay.end_ms)
     return ScenarioRun(scenario, replay, storage, episodes, check_scenario(scenario, episodes))
 
 
 def coverage(groups: Sequence[Group], runs: Sequence[ScenarioRun]) -> list[str]:
     """Alert rules (name{severity}) that no scenario made fire."""
-    names = [(r.alert, r.labels.get("severity", "")) for _, r in alert_rules(groups)]
+    names = [(r.name, r.labels.get("severity", "")) for r in alert_rules(groups)]
     return uncovered(names, [ep for run in runs for ep in run.episodes])

@@ -13,8 +13,9 @@ from pathlib import Path
 import pytest
 
 from lab.scenarios import library
-from lab.scenarios.evaluate import Group, load_rule_files, rule_files
+from lab.scenarios.evaluate import load_groups, rule_files
 from lab.scenarios.validate import ScenarioRun, coverage, run_scenario
+from lab.server.rules.group import Group
 
 RULEPACKS = Path(__file__).resolve().parents[3] / "rulepacks"
 SCENARIOS = library.discover()
@@ -22,7 +23,7 @@ SCENARIOS = library.discover()
 
 @pytest.fixture(scope="module")
 def groups() -> list[Group]:
-    return load_rule_files(rule_files(RULEPACKS))
+    return load_groups(rule_files(RULEPACKS))
 
 
 @pytest.fixture(scope="module")
