@@ -33,6 +33,9 @@ BINARIES: dict[str, tuple[str, tuple[str, ...]]] = {
     "node_exporter": ("PROMLAB_NODE_EXPORTER_BIN", ("prometheus-node-exporter", "node_exporter")),
     "pushgateway": ("PROMLAB_PUSHGATEWAY_BIN", ("prometheus-pushgateway", "pushgateway")),
     "alertmanager": ("PROMLAB_ALERTMANAGER_BIN", ("prometheus-alertmanager", "alertmanager")),
+    # Debian's Prometheus is built without kubernetes_sd; VictoriaMetrics' own
+    # implementation of it is the second reference for the Kubernetes SD labels.
+    "victoria_metrics": ("PROMLAB_VICTORIA_METRICS_BIN", ("victoria-metrics",)),
 }
 
 START_TIMEOUT_S = 20.0

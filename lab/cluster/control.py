@@ -109,6 +109,7 @@ class Cluster:
         nodes = self._schedulable_nodes()
         containers = rs["spec"]["template"]["spec"]["containers"]
         labels = rs["spec"]["template"]["metadata"]["labels"]
+        annotations = rs["spec"]["template"]["metadata"].get("annotations")
         existing = {p["metadata"]["name"] for p in pods}
         i = 0
         while len(pods) < replicas:
@@ -129,12 +130,14 @@ class Cluster:
                 index=idx,
                 host_ip=host_ip,
                 created=self.clock(),
+                annotations=annotations,
             )
             pods.append(self.create(p))
             existing.add(pod_name)
         for extra in pods[replicas:]:
             self.store.delete("pods", namespace, extra["metadata"]["name"])
         self.reconcile_deployment(namespace, name)
+        self.sync_endpoints(namespace)
 
     def reconcile_deployment(self, namespace: str, name: str) -> None:
         """Recompute ReplicaSet and Deployment status from their pods' readiness."""
@@ -201,6 +204,32 @@ class Cluster:
         owner = self._owner_deployment(pod)
         if owner is not None:
             self.reconcile_deployment(*owner)
+        self.sync_endpoints(pod["metadata"]["namespace"], changed=pod)
+
+    def sync_endpoints(self, namespace: str, *, changed: Obj | None = None) -> None:
+        """The endpoints controller: each Service with a selector gets the Endpoints
+        of the pods it selects (written only when they change, so no idle events).
+        With ``changed``, only the Services that select that pod are looked at."""
+        for svc in self.store.items("services", namespace):
+            selector = svc["spec"].get("selector")
+            if not selector or not svc["spec"].get("ports"):
+                continue
+            if changed is not None and not _selects(selector, changed):
+                continue
+            pods = [
+                p
+                for p in self.store.items("pods", namespace)
+                if _selects(selector, p) and p["status"].get("phase") not in ("Succeeded", "Failed")
+            ]
+            want = objects.endpoints(svc, pods)
+            name = svc["metadata"]["name"]
+            try:
+                current = self.store.get("endpoints", namespace, name)
+            except NotFound:
+                self.store.create("endpoints", namespace, want)
+                continue
+            if current.get("subsets", []) != want["subsets"]:
+                self.store.mutate("endpoints", namespace, name, _set_subsets(want["subsets"]))
 
     # -- pods --------------------------------------------------------------------
 
@@ -430,6 +459,18 @@ class Cluster:
             name,
             lambda q: q["status"].setdefault("used", {}).update(used),
         )
+
+
+def _selects(selector: dict[str, str], pod: Obj) -> bool:
+    labels = pod["metadata"].get("labels") or {}
+    return all(labels.get(k) == v for k, v in selector.items())
+
+
+def _set_subsets(subsets: list[Obj]) -> Callable[[Obj], None]:
+    def change(endpoints: Obj) -> None:
+        endpoints["subsets"] = subsets
+
+    return change
 
 
 def _internal_ip(node: Obj) -> str:

@@ -270,6 +270,7 @@ def pod(
     claims: Sequence[str] = (),
     host_network: bool = False,
     priority_class: str = "",
+    annotations: Mapping[str, str] | None = None,
 ) -> Obj:
     """A scheduled, running (by default) pod whose containers are all ready."""
     started = created + 2
@@ -323,7 +324,14 @@ def pod(
         return {
             "apiVersion": "v1",
             "kind": "Pod",
-            "metadata": meta(name, namespace, labels=labels, owner=owner, created=created),
+            "metadata": meta(
+                name,
+                namespace,
+                labels=labels,
+                annotations=annotations,
+                owner=owner,
+                created=created,
+            ),
             "spec": spec,
             "status": status,
         }
@@ -364,7 +372,9 @@ def pod(
     return {
         "apiVersion": "v1",
         "kind": "Pod",
-        "metadata": meta(name, namespace, labels=labels, owner=owner, created=created),
+        "metadata": meta(
+            name, namespace, labels=labels, annotations=annotations, owner=owner, created=created
+        ),
         "spec": spec,
         "status": status,
     }
@@ -398,31 +408,37 @@ def service(
 
 
 def endpoints(svc: Obj, pods: Sequence[Obj]) -> Obj:
+    """What the endpoints controller makes of ``svc`` and the pods it selects:
+    ready pods under ``addresses``, the others under ``notReadyAddresses``."""
     port = svc["spec"]["ports"][0]
-    addresses = [
-        {
-            "ip": p["status"]["podIP"],
-            "nodeName": p["spec"]["nodeName"],
-            "targetRef": {
-                "kind": "Pod",
-                "namespace": p["metadata"]["namespace"],
-                "name": p["metadata"]["name"],
-                "uid": p["metadata"].get("uid", ""),
-            },
-        }
-        for p in pods
-        if p["status"].get("podIP")
-    ]
-    subsets = (
-        [
+    by_readiness: dict[bool, list[Obj]] = {True: [], False: []}
+    for p in pods:
+        if not p["status"].get("podIP"):
+            continue
+        ready = any(
+            c.get("type") == "Ready" and c.get("status") == "True"
+            for c in p["status"].get("conditions", [])
+        )
+        by_readiness[ready].append(
             {
-                "addresses": addresses,
-                "ports": [{"name": port["name"], "port": port["targetPort"], "protocol": "TCP"}],
+                "ip": p["status"]["podIP"],
+                "nodeName": p["spec"]["nodeName"],
+                "targetRef": {
+                    "kind": "Pod",
+                    "namespace": p["metadata"]["namespace"],
+                    "name": p["metadata"]["name"],
+                    "uid": p["metadata"].get("uid", ""),
+                },
             }
-        ]
-        if addresses
-        else []
-    )
+        )
+    subset: Obj = {}
+    if by_readiness[True]:
+        subset["addresses"] = by_readiness[True]
+    if by_readiness[False]:
+        subset["notReadyAddresses"] = by_readiness[False]
+    if subset:
+        subset["ports"] = [{"name": port["name"], "port": port["targetPort"], "protocol": "TCP"}]
+    subsets = [subset] if subset else []
     return {
         "apiVersion": "v1",
         "kind": "Endpoints",

@@ -9,9 +9,16 @@ from .objects import EPOCH, Obj, condition, meta, template_hash
 from .store import rfc3339
 
 
-def pod_template(labels: Mapping[str, str], containers: Sequence[Obj]) -> Obj:
+def pod_template(
+    labels: Mapping[str, str],
+    containers: Sequence[Obj],
+    annotations: Mapping[str, str] | None = None,
+) -> Obj:
+    metadata: Obj = {"labels": dict(labels)}
+    if annotations:
+        metadata["annotations"] = dict(annotations)
     return {
-        "metadata": {"labels": dict(labels)},
+        "metadata": metadata,
         "spec": {"containers": [dict(c) for c in containers], "restartPolicy": "Always"},
     }
 
@@ -24,7 +31,9 @@ def deployment(
     *,
     created: float = EPOCH,
     labels: Mapping[str, str] | None = None,
+    pod_annotations: Mapping[str, str] | None = None,
 ) -> Obj:
+    """``pod_annotations`` go on the pod template (e.g. ``prometheus.io/scrape``)."""
     sel = {"app.kubernetes.io/name": name}
     return {
         "apiVersion": "apps/v1",
@@ -39,7 +48,7 @@ def deployment(
         "spec": {
             "replicas": replicas,
             "selector": {"matchLabels": sel},
-            "template": pod_template(sel, containers),
+            "template": pod_template(sel, containers, pod_annotations),
             "strategy": {
                 "type": "RollingUpdate",
                 "rollingUpdate": {"maxUnavailable": "25%", "maxSurge": "25%"},
@@ -102,7 +111,10 @@ def replicaset(dep: Obj, *, created: float = EPOCH) -> Obj:
     h = template_hash(dep["metadata"]["uid"])
     labels = {**dep["spec"]["selector"]["matchLabels"], "pod-template-hash": h}
     replicas = dep["spec"]["replicas"]
-    template = pod_template(labels, dep["spec"]["template"]["spec"]["containers"])
+    dep_template = dep["spec"]["template"]
+    template = pod_template(
+        labels, dep_template["spec"]["containers"], dep_template["metadata"].get("annotations")
+    )
     return {
         "apiVersion": "apps/v1",
         "kind": "ReplicaSet",

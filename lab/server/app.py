@@ -329,9 +329,14 @@ class PromlabServer:
     async def _start_scraping(self) -> None:
         if self.config.parsed is None:
             return
+        from lab.server.scrape.discovery.kubernetes_api import kubernetes_discoverers
         from lab.server.scrape.manager import ScrapeManager
 
-        self._scrape = ScrapeManager(self.storage, self.clock)
+        self._scrape = ScrapeManager(
+            self.storage,
+            self.clock,
+            discoverer_factories={"kubernetes_sd_configs": kubernetes_discoverers},
+        )
         await self._scrape.apply_config(self.config.parsed)
 
     async def stop(self) -> None:
