@@ -60,7 +60,8 @@ def flatten(rv: RangeVector) -> Flat:
     vals = np.concatenate([s.values for s in rv.series] + [np.zeros(1)])
     lo = rv.lo + base[:, None] if lens.size else rv.lo
     hi = rv.hi + base[:, None] if lens.size else rv.hi
-    return Flat(ts.astype(np.int64), vals.astype(np.float64), lo, hi)
+    # concatenate already made fresh arrays: no second copy for the dtypes
+    return Flat(ts.astype(np.int64, copy=False), vals.astype(np.float64, copy=False), lo, hi)
 
 
 def grid_window_bounds(timestamps: list[I64], refs: I64, range_ms: int) -> tuple[I64, I64] | None:
@@ -84,12 +85,26 @@ def grid_window_bounds(timestamps: list[I64], refs: I64, range_ms: int) -> tuple
     row = np.repeat(np.arange(lens.size, dtype=np.int64) * (steps + 1), lens)
     cells = lens.size * (steps + 1)
 
-    def counts(first_end: int) -> I64:
-        first = np.clip(-((first_end - ts) // step), 0, steps)  # ceil((ts - end) / step)
-        hist = np.bincount(row + first, minlength=cells).reshape(lens.size, steps + 1)
+    def first_steps(end: int) -> I64:
+        """``ceil((ts - end) / step)`` in place on one fresh array (fresh
+        multi-MB temporaries cost more in page faults than in arithmetic)."""
+        q = np.subtract(end, ts)
+        np.floor_divide(q, step, out=q)
+        return np.negative(q, out=q)
+
+    def counts(first: I64) -> I64:
+        np.clip(first, 0, steps, out=first)
+        first += row
+        hist = np.bincount(first, minlength=cells).reshape(lens.size, steps + 1)
         return np.cumsum(hist[:, :steps], axis=1, dtype=np.int64)
 
-    return counts(int(refs[0]) - range_ms), counts(int(refs[0]))
+    start = int(refs[0])
+    hi_first = first_steps(start)
+    if range_ms % step == 0:
+        lo_first = hi_first + range_ms // step
+    else:
+        lo_first = first_steps(start - range_ms)
+    return counts(lo_first), counts(hi_first)
 
 
 def window_ends(ctx: EvalContext, rv: RangeVector) -> I64:
