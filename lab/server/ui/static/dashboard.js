@@ -178,9 +178,11 @@ function drawPanel(p, series, body, height) {
     drawChart(body, series, {start: p.start, end: p.end, step: p.step, unit: p.unit, decimals: p.decimals,
       min: p.min, max: p.max, height: Math.max(height - (series.length > 1 ? 40 : 20), 80), label: p.title});
   } else if (p.type === "stat") {
-    const wrap = el("div", {style: "display:flex;flex-wrap:wrap;justify-content:space-around;gap:8px"});
+    // Several series share the panel side by side, in a smaller font.
+    const wrap = el("div", {class: "stats"});
+    const size = series.length > 1 ? " small" : "";
     for (const s of series.slice(0, 6)) {
-      wrap.append(el("div", {class: "stat-item"}, el("div", {class: "stat"}, fmt(lastValue(s))),
+      wrap.append(el("div", {class: "stat-item"}, el("div", {class: "stat" + size}, fmt(lastValue(s))),
         series.length > 1 ? el("div", {class: "stat-name"}, s.name) : null));
     }
     body.append(wrap);
