@@ -77,13 +77,16 @@ def knobs_of(scenario: type[Scenario], target: Target, grid: Grid) -> dict[str, 
 def render(scenario: type[Scenario]) -> Replay:
     scenario.validate()
     grid = grid_of(scenario)
-    groups: dict[tuple[str, str], list[Scrape]] = defaultdict(list)
+    # Targets that share a scrape target (every workload's pods in the one
+    # kube-state-metrics, every container of a node in its kubelet) merge.
+    groups: dict[tuple[str, str, tuple[tuple[str, str], ...]], list[Scrape]] = defaultdict(list)
     for target in scenario.targets:
         rng = np.random.default_rng(stable_seed(scenario.seed, target.name))
         for scrape in target.scrapes(grid, knobs_of(scenario, target, grid), rng):
-            groups[(scrape.job, scrape.instance)].append(scrape)
+            key = (scrape.job, scrape.instance, tuple(sorted(scrape.target_labels.items())))
+            groups[key].append(scrape)
     out: list[GeneratedSeries] = []
-    for (job, instance), scrapes in sorted(groups.items()):
+    for (job, instance, _), scrapes in sorted(groups.items()):
         out.extend(_scrape_series(scenario, grid, job, instance, scrapes))
     return Replay(scenario, grid, out)
 
@@ -103,15 +106,22 @@ def _scrape_series(
     rows: list[F64] = []
     for scrape in scrapes:
         for labels, values in scrape.series:
-            if not scrape.honor_labels:
-                labels = Labels.of({**labels.to_dict(), **target_labels})
             all_labels.append(labels)
             rows.append(values)
     matrix = np.stack(rows) if rows else np.zeros((0, grid.steps))
     matrix = np.where(up[None, :], matrix, np.nan)
     alive = ~np.isnan(matrix)
-    for labels, values, mask in zip(all_labels, matrix, alive, strict=True):
-        yield _with_staleness(labels, ts, values, mask)
+    # Staleness markers where a series disappears, for all series at once.
+    stale = np.zeros_like(alive)
+    stale[:, 1:] = alive[:, :-1] & ~alive[:, 1:]
+    keep = alive | stale
+    out = np.where(stale, STALE_NAN, matrix)
+    whole = list(map(bool, keep.all(axis=1)))
+    for i, labels in enumerate(all_labels):
+        if whole[i]:
+            yield GeneratedSeries(labels, ts, out[i])
+        else:
+            yield GeneratedSeries(labels, ts[keep[i]], out[i][keep[i]])
     scraped = np.where(up, alive.sum(axis=0), 0).astype(np.float64)
     before = np.zeros_like(alive)
     before[:, 1:] = alive[:, :-1]
@@ -125,15 +135,6 @@ def _scrape_series(
         ("scrape_duration_seconds", np.round(duration, 6)),
     ):
         yield GeneratedSeries(Labels.of(target_labels, __name__=name), ts, values)
-
-
-def _with_staleness(labels: Labels, ts: I64, values: F64, alive: np.ndarray) -> GeneratedSeries:
-    prev = np.zeros_like(alive)
-    prev[1:] = alive[:-1]
-    stale = ~alive & prev
-    keep = alive | stale
-    out = np.where(stale, STALE_NAN, values)
-    return GeneratedSeries(labels, ts[keep], out[keep])
 
 
 async def play(replay: Replay, appendable: Appendable, clock: Clock) -> int:

@@ -71,8 +71,11 @@ class Scrape:
     target_labels: dict[str, str] = field(default_factory=dict)
 
     def add(self, values: F64, __name__: str, **labels: str) -> None:
+        """Add a series; its labels get the target's (unless ``honor_labels``)."""
         if values.shape != self.up.shape:
             raise ValueError(f"{__name__}: {values.shape} values for {self.up.shape} scrapes")
+        if not self.honor_labels:
+            labels.update(self.target_labels, job=self.job, instance=self.instance)
         self.series.append((Labels.of(labels, __name__=__name__), values))
 
 
@@ -101,16 +104,22 @@ def stable_seed(*key: object) -> int:
     return zlib.crc32(repr(key).encode())
 
 
-def counter(increments: F64, resets: B, initial: float = 0.0) -> F64:
-    """Cumulative sum of non-negative ``increments`` that restarts from the
-    step's own increment wherever ``resets`` is true (a process restart), and
-    starts at ``initial`` (a process that was already running)."""
-    n = increments.size
-    cum = np.cumsum(np.maximum(increments, 0.0))
-    idx = np.arange(n)
-    last = np.maximum.accumulate(np.where(resets, idx, -1))
-    before = np.where(last > 0, cum[np.maximum(last - 1, 0)], 0.0)
-    return np.where(last >= 0, cum - before, cum + initial)
+def counter(increments: F64, resets: B, initial: float | F64 = 0.0) -> F64:
+    """Cumulative sum of non-negative ``increments`` (along the last axis; a
+    matrix is one counter per row) that restarts from the step's own
+    increment wherever ``resets`` is true (a process restart), and starts at
+    ``initial`` (a process that was already running)."""
+    cum = np.cumsum(np.maximum(increments, 0.0), axis=-1)
+    if not resets.any():
+        out: F64 = cum + (np.asarray(initial)[..., None] if np.ndim(initial) else initial)
+        return out
+    idx = np.arange(increments.shape[-1])
+    last = np.maximum.accumulate(np.where(resets, idx, -1), axis=-1)
+    before = np.where(last > 0, np.take_along_axis(
+        cum, np.broadcast_to(np.maximum(last - 1, 0), cum.shape), axis=-1), 0.0)
+    start = np.asarray(initial)[..., None] if np.ndim(initial) else initial
+    out = np.where(last >= 0, cum - before, cum + start)
+    return out
 
 
 def rising(mask: B) -> B:

@@ -84,15 +84,18 @@ class Node:
         s = Scrape(self.job, self.instance, up)
 
         busy = np.clip(knobs["cpu"][0] + wave(grid, 86400, 0.04) + rng.normal(0, 0.02, n), 0.01, 1)
+        # One counter per (cpu, mode), all computed as one matrix.
+        per_cpu = np.clip(busy[None, :] + rng.normal(0, 0.03, (self.cpus, n)), 0.0, 1.0)
+        shares = np.asarray([*BUSY_MODES.values(), 0.0])
+        modes = [*BUSY_MODES, "idle"]
+        inc = per_cpu[:, None, :] * shares[None, :, None] * dt
+        inc[:, -1, :] = (1 - per_cpu) * dt
+        initial: F64 = (3.6e5 * (1 + 0.1 * np.arange(self.cpus))[:, None] * np.where(
+            shares > 0, shares, 1.0)[None, :]).astype(np.float64)
+        cpu_seconds = counter(inc, reboot, initial)
         for cpu in range(self.cpus):
-            per_cpu = np.clip(busy + rng.normal(0, 0.03, n), 0.0, 1.0)
-            initial = 3.6e5 * (1 + 0.1 * cpu)
-            for mode, share in BUSY_MODES.items():
-                inc = per_cpu * share * dt
-                s.add(counter(inc, reboot, initial * share), "node_cpu_seconds_total",
-                      cpu=str(cpu), mode=mode)
-            s.add(counter((1 - per_cpu) * dt, reboot, initial), "node_cpu_seconds_total",
-                  cpu=str(cpu), mode="idle")
+            for k, mode in enumerate(modes):
+                s.add(cpu_seconds[cpu, k], "node_cpu_seconds_total", cpu=str(cpu), mode=mode)
         # Load counts runnable tasks: ~busy CPUs, plus a queue once they saturate.
         queue = np.maximum(busy - 0.85, 0.0) / 0.15 * 2.5
         load1 = np.maximum(self.cpus * busy * (1 + queue) + rng.normal(0, 0.05, n), 0.0)

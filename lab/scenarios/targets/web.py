@@ -100,8 +100,9 @@ def http_scrapes(
             probs = np.diff(shares, axis=1, prepend=0.0, append=1.0)
             landed = rng.multinomial(requests.astype(np.int64), np.clip(probs, 0.0, 1.0))
             per_le = np.cumsum(landed[:, :-1], axis=1).astype(np.float64)
+            buckets = counter(per_le.T, reset)
             for j, le in enumerate(BUCKETS):
-                s.add(counter(per_le[:, j], reset), "http_request_duration_seconds_bucket",
+                s.add(buckets[j], "http_request_duration_seconds_bucket",
                       method=method, route=route, le=_le(le))
             s.add(counter(requests, reset), "http_request_duration_seconds_bucket",
                   method=method, route=route, le="+Inf")
