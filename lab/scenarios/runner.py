@@ -116,7 +116,7 @@ def _scrape_series(
     stale[:, 1:] = alive[:, :-1] & ~alive[:, 1:]
     keep = alive | stale
     out = np.where(stale, STALE_NAN, matrix)
-    whole = list(map(bool, keep.all(axis=1)))
+    whole: list[bool] = np.all(keep, axis=1).astype(bool).tolist()
     for i, labels in enumerate(all_labels):
         if whole[i]:
             yield GeneratedSeries(labels, ts, out[i])
