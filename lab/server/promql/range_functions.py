@@ -206,10 +206,13 @@ def _predict_linear(ctx: EvalContext, call: Call, args: list[Value]) -> Value:
 
 def _pair_count(f: Flat, flags: BOOL) -> I64:
     """Number of flagged adjacent pairs (i-1, i) inside each window."""
-    flags = flags.copy()
-    flags[-1] = False
-    prefix = np.concatenate([[0], np.cumsum(flags)]).astype(np.int64)
-    return prefix[np.maximum(f.hi, f.lo + 1)] - prefix[f.lo + 1]
+    # prefix[i] = flagged pairs among 1..i-1; the padding slot's flag is ignored
+    prefix = np.empty(flags.size + 1, dtype=np.int64)
+    prefix[0] = 0
+    np.cumsum(flags[:-1], dtype=np.int64, out=prefix[1:-1])
+    prefix[-1] = prefix[-2]
+    after_first = f.lo + 1
+    return prefix[np.maximum(f.hi, after_first)] - prefix[after_first]
 
 
 def _counted(ctx: EvalContext, rv: RangeVector, f: Flat) -> BOOL:
