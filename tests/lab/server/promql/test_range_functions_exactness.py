@@ -20,7 +20,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from lab.server.promql import kahan
-from lab.server.promql.range_windows import grid_window_bounds
+from lab.server.promql.range_functions import _pair_count
+from lab.server.promql.range_windows import Flat, grid_window_bounds
 
 F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
@@ -266,3 +267,15 @@ def test_grid_window_bounds_need_an_even_grid() -> None:
     assert grid_window_bounds(ts, np.array([0, 5, 20], dtype=np.int64), 5) is None
     assert grid_window_bounds(ts, np.array([7, 7], dtype=np.int64), 5) is None  # @ pins
     assert grid_window_bounds(ts, np.zeros(0, dtype=np.int64), 5) is None
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.booleans(), min_size=1, max_size=30), st.data())
+def test_pair_counts_are_plain_counts(flags: list[bool], data: st.DataObject) -> None:
+    # the last flag belongs to flatten's padding slot and never counts
+    n = len(flags) - 1
+    lo, hi = data.draw(windows(n))
+    f = Flat(np.zeros(n + 1, dtype=np.int64), np.zeros(n + 1), lo, hi)
+    got = _pair_count(f, np.array(flags, dtype=bool))
+    want = [sum(flags[a + 1 : b]) for a, b in zip(lo.tolist(), hi.tolist(), strict=True)]
+    assert got.tolist() == want
