@@ -9,7 +9,7 @@ maps); printing is ``fmt.Sprint``.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from lab.server.rules.errors import TemplateExecError
@@ -38,6 +38,7 @@ from lab.server.rules.templates.nodes import (
 
 #: Guards against runaway templates (Go has no limit; ours must never hang).
 MAX_OUTPUT = 1 << 20
+MAX_STEPS = 1_000_000
 
 
 class _Break(Exception):
@@ -76,6 +77,7 @@ class Executor:
         self.size = 0
         self.vars: list[tuple[str, Any]] = []
         self.node: Node | None = None
+        self.steps = 0
 
     def error(self, node: Node | None, message: str) -> TemplateExecError:
         if node is None:
@@ -108,6 +110,9 @@ class Executor:
 
     def walk(self, dot: Any, node: Node) -> None:
         self.node = node
+        self.steps += 1
+        if self.steps > MAX_STEPS:
+            raise self.error(node, "template evaluation too long")
         if isinstance(node, TextNode):
             self.emit(node.text)
         elif isinstance(node, ListNode):
@@ -141,17 +146,19 @@ class Executor:
             del self.vars[mark:]
 
     def range(self, dot: Any, node: BranchNode, val: Any) -> None:
+        items: Iterable[tuple[Any, Any]]
         if isinstance(val, dict):
-            items: list[tuple[Any, Any]] = [(k, val[k]) for k in sorted(val)]
+            items = [(k, val[k]) for k in sorted(val)]
         elif isinstance(val, list):
             items = list(enumerate(val))
         elif isinstance(val, int) and not isinstance(val, bool):
-            items = [(i, i) for i in range(val)]
+            items = ((i, i) for i in range(val))  # lazily: MAX_STEPS bounds it
         elif val is None:
             items = []
         else:
             raise self.error(node, f"range can't iterate over {sprint_value(val)}")
-        if not items:
+        empty = val <= 0 if isinstance(val, int) else not items
+        if empty:
             if node.else_body is not None:
                 self.walk(dot, node.else_body)
             return
@@ -163,6 +170,9 @@ class Executor:
             elif len(decl) == 2:
                 self.vars[mark - 2] = (decl[0], k)
                 self.vars[mark - 1] = (decl[1], v)
+            self.steps += 1
+            if self.steps > MAX_STEPS:
+                raise self.error(node, "template evaluation too long")
             try:
                 self.walk(v, node.body)
             except _Break:
