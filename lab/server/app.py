@@ -209,6 +209,7 @@ class PromlabServer:
             quit=self._stop.set,
             lifecycle_enabled=self.options.enable_lifecycle,
             admin_enabled=self.options.enable_admin_api,
+            storage_path=self.options.storage_path,
             build_info=_build_info(),
             executor=self._executor,
         )

@@ -72,6 +72,8 @@ class ApiDeps:
     quit: Callable[[], None] = _noop
     lifecycle_enabled: bool = False
     admin_enabled: bool = False
+    #: ``--storage.tsdb.path``: admin snapshots go to ``<it>/snapshots/<name>``
+    storage_path: str = "data/"
     is_ready: Callable[[], bool] = _always
     build_info: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_BUILD_INFO))
     #: where queries run (None: the event loop's default executor)

@@ -20,7 +20,7 @@ from typing import TypeVar
 from aiohttp import web
 from multidict import MultiMapping
 
-from lab.server.api import encode, federate, query, series, status
+from lab.server.api import admin, encode, federate, query, series, status
 from lab.server.api.deps import ApiDeps
 from lab.server.api.errors import ApiError, BadDataError, InternalError, UnavailableError
 from lab.server.api.params import Form
@@ -215,10 +215,31 @@ async def _alertmanagers(request: web.Request) -> web.Response:
     return _json(status.alertmanagers())
 
 
-async def _admin(request: web.Request) -> web.Response:
-    if not _deps(request).admin_enabled:
+def _admin_deps(request: web.Request) -> ApiDeps:
+    deps = _deps(request)
+    if not deps.admin_enabled:
         raise UnavailableError("admin APIs disabled", status=500)
-    raise UnavailableError("this admin API is not implemented by promlab yet", status=501)
+    return deps
+
+
+async def _delete_series(request: web.Request) -> web.Response:
+    deps = _admin_deps(request)
+    form = await read_form(request)
+    await _run(deps, functools.partial(admin.delete_series, deps.queryable, form))
+    return web.Response(status=204)
+
+
+async def _clean_tombstones(request: web.Request) -> web.Response:
+    deps = _admin_deps(request)
+    await _run(deps, functools.partial(admin.clean_tombstones, deps.queryable))
+    return web.Response(status=204)
+
+
+async def _snapshot(request: web.Request) -> web.Response:
+    deps = _admin_deps(request)
+    form = await read_form(request)
+    work = functools.partial(admin.snapshot, deps.queryable, deps.storage_path, form)
+    return _json(await _run(deps, work))
 
 
 async def _options(request: web.Request) -> web.Response:
@@ -314,9 +335,13 @@ def build_app(deps: ApiDeps, base: web.Application | None = None) -> web.Applica
         ("/-/ready", _ready),
     ):
         r.add_get(path, handler)
-    for name in ("delete_series", "clean_tombstones", "snapshot"):
-        r.add_post(f"/api/v1/admin/tsdb/{name}", _admin)
-        r.add_put(f"/api/v1/admin/tsdb/{name}", _admin)
+    for name, admin_handler in (
+        ("delete_series", _delete_series),
+        ("clean_tombstones", _clean_tombstones),
+        ("snapshot", _snapshot),
+    ):
+        r.add_post(f"/api/v1/admin/tsdb/{name}", admin_handler)
+        r.add_put(f"/api/v1/admin/tsdb/{name}", admin_handler)
     for path, handler in (("/-/reload", _reload), ("/-/quit", _quit)):
         r.add_get(path, _lifecycle_get)
         r.add_post(path, handler)

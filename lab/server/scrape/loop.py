@@ -15,7 +15,8 @@ Each scrape (``ScrapeLoop.scrape_and_report(t_ms)``):
 4. appends staleness markers for series of the previous scrape that are gone;
 5. appends ``up``, ``scrape_duration_seconds``, ``scrape_samples_scraped``,
    ``scrape_samples_post_metric_relabeling``, ``scrape_series_added``;
-6. commits.
+6. commits: in a worker thread when the appender says its commit waits on
+   I/O (``commit_waits_on_io``, the TSDB's fsync), else inline.
 
 Metric metadata (TYPE / HELP / UNIT of each family that declares one) is kept
 per target from every parsed scrape, for ``/api/v1/metadata`` and
@@ -226,7 +227,12 @@ class ScrapeLoop:
         for labels, value in zip(self._report_labels, values, strict=True):
             _append_ignoring_order(app, labels, t_ms, value)
         try:
-            app.commit()
+            if getattr(app, "commit_waits_on_io", False):
+                # An fsync must not stall every other target's scrape on this
+                # event loop; concurrent commits share one (group commit).
+                await asyncio.to_thread(app.commit)
+            else:
+                app.commit()
         except Exception as exc:  # storage failure: the scrape did not land
             log.error("scrape commit failed for %s: %s", self._request.url, exc)
             app.rollback()

@@ -52,7 +52,12 @@ class Queryable(Protocol):
 
 
 class Appender(Protocol):
-    """A transaction: nothing is visible (or durable) before ``commit``."""
+    """A transaction: nothing is visible (or durable) before ``commit``.
+
+    An appender whose ``commit`` blocks on I/O (an fsync) may say so with a
+    ``commit_waits_on_io = True`` attribute; event-loop callers then run the
+    commit in a worker thread.
+    """
 
     def append(self, labels: Labels, t_ms: int, value: float) -> None: ...
 

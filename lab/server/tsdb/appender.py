@@ -81,6 +81,9 @@ def check_order(last_t: int, last_bits: int, t: int, value: float) -> bool:
 class HeadAppender:
     """One transaction against the head; reusable after ``commit``/``rollback``."""
 
+    #: ``commit`` fsyncs the WAL: async callers run it in a worker thread.
+    commit_waits_on_io = True
+
     def __init__(
         self, head: Head, wal: _Log, is_open: Callable[[], bool], on_commit: Callable[[], None]
     ) -> None:

@@ -28,7 +28,7 @@ import numpy.typing as npt
 from lab.model.labels import Labels
 from lab.model.matcher import Matcher
 from lab.server.storage.interface import Series
-from lab.server.tsdb import chunkenc
+from lab.server.tsdb import chunkenc, tombstones
 from lab.server.tsdb.errors import CorruptionError
 from lab.server.tsdb.fileutil import dir_size, fsync_dir, remove_tree, write_durably
 from lab.server.tsdb.index import ChunkMeta, IndexReader, write_index
@@ -209,6 +209,8 @@ class Block:
         except OSError as exc:
             raise CorruptionError(f"{path / 'index'}: {exc}") from None
         self.index = IndexReader(data, str(path / "index"))
+        #: deleted ranges by series id (``tombstones.py``), applied by every read
+        self.tombstones = tombstones.read(path)
         self._maps: dict[int, mmap.mmap] = {}
         self._lock = threading.Lock()
         self._refs = 0
@@ -286,6 +288,8 @@ class Block:
             i = int(np.searchsorted(ts, mint, side="left"))
             j = int(np.searchsorted(ts, maxt, side="right"))
             ts, vs = ts[i:j], vs[i:j]
+        if self.tombstones:
+            ts, vs = tombstones.apply(ts, vs, self.tombstones.get(sid))
         return ts, vs
 
     def select(self, matchers: Sequence[Matcher], mint: int, maxt: int) -> list[Series]:
@@ -302,8 +306,32 @@ class Block:
         for sid in select_ids(matchers, ix).tolist():
             lo, hi = ix.chunk_range(sid)
             if np.any((ix.chunk_maxt[lo:hi] >= mint) & (ix.chunk_mint[lo:hi] <= maxt)):
+                if sid in self.tombstones and not self._series_samples(sid, mint, maxt)[0].size:
+                    continue
                 out.append(self.index.labels(sid))
         return out
+
+    def delete_range(self, matchers: Sequence[Matcher], mint: int, maxt: int) -> int:
+        """Tombstone ``[mint, maxt]`` of the matching series (clamped to each
+        series' samples); returns how many series got one."""
+        ix = self.index
+        stones = {sid: list(iv) for sid, iv in self.tombstones.items()}
+        added = 0
+        for sid in select_ids(matchers, ix).tolist():
+            lo, hi = ix.chunk_range(sid)
+            if lo == hi:
+                continue
+            first, last = int(ix.chunk_mint[lo]), int(ix.chunk_maxt[hi - 1])
+            if first > maxt or last < mint:
+                continue
+            stones[sid] = tombstones.add_interval(
+                stones.get(sid, []), max(mint, first), min(maxt, last)
+            )
+            added += 1
+        if added:
+            tombstones.write(self.path, stones)
+            self.tombstones = stones
+        return added
 
     def all_series(self) -> Iterator[SeriesData]:
         for sid in range(self.index.num_series):

@@ -24,13 +24,14 @@ import os
 import shutil
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
 import numpy as np
 
+from lab.model.matcher import Matcher
 from lab.server.tsdb import records
 from lab.server.tsdb.appender import HeadAppender
 from lab.server.tsdb.block import Block, BlockMeta, is_ulid, new_ulid, write_block
@@ -48,6 +49,7 @@ from lab.server.tsdb.compact import (
     plan,
 )
 from lab.server.tsdb.errors import ClosedError, CorruptionError, LockedError, TSDBError
+from lab.server.tsdb.fileutil import fsync_dir
 from lab.server.tsdb.head import MAX_TIME, MIN_TIME, Head, MemSeries
 from lab.server.tsdb.querier import DBQuerier
 from lab.server.tsdb.stats import cardinality
@@ -234,6 +236,12 @@ class DB:
                 else:
                     head.create_series(labels, ref)
             return 0
+        if isinstance(decoded, records.TombstonesRecord):
+            for ref, mint, maxt in decoded.stones:
+                s = head.series.get(refmap.get(ref, ref))
+                if s is not None:
+                    s.delete_range(mint, maxt)
+            return 0
         refs = decoded.refs
         if refmap:
             uniq, inverse = np.unique(refs, return_inverse=True)
@@ -410,6 +418,87 @@ class DB:
 
         self._thread = threading.Thread(target=loop, name="tsdb-compact", daemon=True)
         self._thread.start()
+
+    # -- admin: deletion and snapshots ----------------------------------------------------
+
+    def delete(self, matchers: Sequence[Matcher], mint: int, maxt: int) -> None:
+        """Delete the matching series' samples in ``[mint, maxt]``: at once in the
+        head (logged to the WAL), as tombstones in blocks (``tombstones.py``)."""
+        wal = self._wal
+        if wal is None or not self._open:
+            raise TSDBError(f"{self.path} is closed or read-only")
+        # Not during a compaction: a merge reading parents would miss new tombstones.
+        with self._compact_lock:
+            head = self.head
+            with head.lock:
+                while head.applied_seq < wal.last_seq:  # no commit between log and apply
+                    head.lock.wait(timeout=1.0)
+                stones = head.delete(matchers, mint, maxt)
+                seq = wal.log([records.encode_tombstones(stones)]) if stones else 0
+                if seq:
+                    head.applied_seq = seq
+                    head.lock.notify_all()
+            if seq:
+                wal.sync(seq)
+            with self._blocks_lock:
+                blocks = list(self._blocks)
+            for b in blocks:
+                if b.meta.min_time <= maxt and b.meta.max_time > mint:
+                    b.delete_range(matchers, mint, maxt)
+
+    def clean_tombstones(self) -> list[str]:
+        """Rewrite every block with tombstones without the deleted samples;
+        returns the new blocks' ULIDs."""
+        if self._wal is None or not self._open:
+            raise TSDBError(f"{self.path} is closed or read-only")
+        made = []
+        with self._compact_lock:
+            with self._blocks_lock:
+                dirty = [b for b in self._blocks if b.tombstones]
+            for old in dirty:
+                m = old.meta
+                meta = write_block(
+                    self.path,
+                    old.all_series(),
+                    m.min_time,
+                    m.max_time,
+                    new_ulid(self._ms()),
+                    level=m.level,
+                    sources=m.sources,
+                    parents=[m.ulid],  # a crash before the delete below drops the old one
+                )
+                block = Block(self.path / meta.ulid)
+                with self._blocks_lock:
+                    kept = [b for b in self._blocks if b is not old]
+                    self._blocks = sorted([*kept, block], key=lambda b: b.meta.min_time)
+                old.delete()
+                made.append(meta.ulid)
+        return made
+
+    def snapshot(self, directory: str | os.PathLike[str], *, with_head: bool = True) -> None:
+        """Hard-link every block into ``directory`` (created), and write the head
+        as one more block unless ``with_head`` is false."""
+        target = Path(directory)
+        target.mkdir(parents=True, exist_ok=False)
+        # No compaction or retention deletes a block while it is being linked.
+        with self._compact_lock:
+            with self._blocks_lock:
+                blocks = list(self._blocks)
+            for b in blocks:
+                for src in sorted(b.path.rglob("*")):
+                    dst = target / b.meta.ulid / src.relative_to(b.path)
+                    if src.is_dir():
+                        dst.mkdir(parents=True, exist_ok=True)
+                    else:
+                        dst.parent.mkdir(parents=True, exist_ok=True)
+                        os.link(src, dst)
+        if with_head:
+            with self.head.lock:
+                mint, maxt = self.head.min_t(), self.head.max_t
+            if mint <= maxt:
+                data = list(self.head.range_data(mint, maxt + 1))
+                write_block(target, data, mint, maxt + 1, new_ulid(self._ms()))
+        fsync_dir(target)
 
     # -- introspection ------------------------------------------------------------------
 

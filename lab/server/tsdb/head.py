@@ -219,6 +219,20 @@ class MemSeries:
                 self.tn -= cut
                 self.n -= cut
 
+    def delete_range(self, mint: int, maxt: int) -> bool:
+        """Remove the samples in ``[mint, maxt]`` (new arrays and chunks); True if
+        any were held. ``last_t`` stays: deleting does not reopen the past."""
+        ts, vs = self.samples()
+        gone = (ts >= mint) & (ts <= maxt)
+        if not gone.any():
+            return False
+        keep = ~gone
+        self.chunks, self.chunk_mint, self.chunk_n = [], [], []
+        self.ts, self.vs, self.tn, self.n = _EMPTY_I64, _EMPTY_F64, 0, 0
+        self.max_t = MIN_TIME
+        self.append(ts[keep], vs[keep])
+        return True
+
     def nbytes(self) -> int:
         return int(self.ts.nbytes + self.vs.nbytes) + sum(len(c) for c in self.chunks)
 
@@ -308,6 +322,22 @@ class Head:
                 s.last_bits = int(v[-1:].view(np.uint64)[0])
                 self.max_t = max(self.max_t, s.last_t)
         return unknown
+
+    def delete(
+        self, matchers: Sequence[Matcher], mint: int, maxt: int
+    ) -> list[tuple[int, int, int]]:
+        """Delete the matching series' samples in ``[mint, maxt]``; returns what was
+        deleted as ``(ref, mint, maxt)`` clamped to each series' samples, for the
+        WAL (the caller holds ``lock`` with no commit in flight)."""
+        out = []
+        for ref in select_ids(matchers, self.postings).tolist():
+            s = self.series.get(ref)
+            if s is None or s.n == 0 or s.first_t() > maxt or s.max_t < mint:
+                continue
+            lo, hi = max(mint, s.first_t()), min(maxt, s.max_t)
+            if s.delete_range(lo, hi):
+                out.append((ref, lo, hi))
+        return out
 
     # -- reading --------------------------------------------------------------------
 

@@ -1,10 +1,12 @@
 """The WAL record codec: what the opaque records of ``wal.py`` contain.
 
-Two record types, each starting with its type byte:
+Three record types, each starting with its type byte:
 
 * series: new series and their head ids (``ref``), labels as strings;
 * samples: a commit's samples as three little-endian columns (ref, timestamp,
-  value), so a batch encodes and decodes with ``np.frombuffer``.
+  value), so a batch encodes and decodes with ``np.frombuffer``;
+* tombstones: samples deleted from the head (ref and a closed interval each),
+  applied again at replay.
 
 The log does not know these exist; replay hands each record back here.
 """
@@ -18,7 +20,7 @@ import numpy as np
 import numpy.typing as npt
 
 from lab.model.labels import Labels
-from lab.server.tsdb.bitpack import Reader, put_uvarint
+from lab.server.tsdb.bitpack import Reader, put_uvarint, put_varint
 from lab.server.tsdb.errors import CorruptionError
 
 I64 = npt.NDArray[np.int64]
@@ -26,6 +28,7 @@ F64 = npt.NDArray[np.float64]
 
 SERIES = 1
 SAMPLES = 2
+TOMBSTONES = 3
 _TS_I64 = 0
 _TS_I32_OFFSET = 1  # timestamps as int32 offsets from a base: most batches span < 24 days
 
@@ -41,6 +44,22 @@ class SamplesRecord:
     refs: I64
     timestamps: I64
     values: F64
+
+
+@dataclass(frozen=True, slots=True)
+class TombstonesRecord:
+    #: (ref, mint, maxt): samples of series ``ref`` in ``[mint, maxt]`` are deleted
+    stones: list[tuple[int, int, int]]
+
+
+def encode_tombstones(stones: Sequence[tuple[int, int, int]]) -> bytes:
+    out = bytearray([TOMBSTONES])
+    put_uvarint(out, len(stones))
+    for ref, mint, maxt in stones:
+        put_uvarint(out, ref)
+        put_varint(out, mint)
+        put_varint(out, maxt)
+    return bytes(out)
 
 
 def encode_series(refs: Sequence[int], labels: Sequence[Labels]) -> bytes:
@@ -77,13 +96,15 @@ def encode_samples(refs: I64, timestamps: I64, values: F64) -> bytes:
     return bytes(out)
 
 
-def decode(rec: bytes | memoryview) -> SeriesRecord | SamplesRecord:
+def decode(rec: bytes | memoryview) -> SeriesRecord | SamplesRecord | TombstonesRecord:
     r = Reader(rec, "WAL record")
     kind = r.byte()
     if kind == SERIES:
         return _decode_series(r)
     if kind == SAMPLES:
         return _decode_samples(r)
+    if kind == TOMBSTONES:
+        return TombstonesRecord([(r.uvarint(), r.varint(), r.varint()) for _ in range(r.uvarint())])
     raise CorruptionError(f"WAL record: unknown type {kind}")
 
 
