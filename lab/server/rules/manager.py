@@ -123,9 +123,8 @@ class RuleManager:
         specs: list[GroupSpec] = []
         problems: list[str] = []
         for pattern in patterns:
-            for path in sorted(glob.glob(pattern)) or (
-                [pattern] if not glob.has_magic(pattern) else []
-            ):
+            # as Prometheus: each entry is a glob; one matching nothing is no error
+            for path in sorted(glob.glob(pattern)):
                 try:
                     specs.extend(load_rule_file(path).groups)
                 except RuleFileError as exc:
