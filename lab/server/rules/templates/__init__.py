@@ -12,6 +12,7 @@ an error becomes the value ``<error expanding template: ...>``.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -76,7 +77,10 @@ def parse_template(name: str, text: str) -> Template:
 def uses_value(text: str) -> bool:
     """Whether a template may depend on the sample value or on queries (so an
     alert's identity can change between evaluations)."""
-    return "$value" in text or ".Value" in text or "query" in text or "{{ ." in text
+    return bool(_VALUE_USE.search(text))
+
+
+_VALUE_USE = re.compile(r"\$value|\.Value\b|\bquery\b|\{\{-?\s*\.\s*-?\}\}|\$\s*\}\}|\$\.")
 
 
 def expand_alert(

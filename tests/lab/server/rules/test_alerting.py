@@ -160,3 +160,29 @@ def test_manager_on_virtual_clock_with_reload_keeping_state(tmp_path: object) ->
     recorded = storage.querier(0, 30 * M).select([])
     assert any(s.labels.name == "job:up:sum" for s in recorded)
     assert any(s.labels.name == "ALERTS" for s in recorded)
+
+
+def test_manager_sends_firing_resends_after_delay_and_sends_resolution(tmp_path: object) -> None:
+    from pathlib import Path
+
+    path = Path(str(tmp_path)) / "r.yml"
+    path.write_text("groups:\n- name: g\n  rules:\n  - alert: Down\n    expr: up == 0\n")
+    storage = MemoryStorage()
+    storage.add_series(SERIES, range(0, 10 * M, 15_000), [0.0] * 40)  # data ends at 10m
+    sent: list[list[object]] = []
+    mgr = RuleManager(query=engine_query_func(Engine(), storage), appendable=storage,
+                      clock=VirtualClock(0), notify=lambda a: sent.append(list(a)),
+                      resend_delay_ms=2 * M, external_url="http://lab")  # fmt: skip
+    mgr.load([str(path)])
+    for minute in range(1, 17):
+        mgr.evaluate(mgr.groups[0], minute * M)
+    # sent at 1m, then every resend_delay (strictly more than 2m later): 4m, 7m, 10m ...
+    times = [a.starts_at_ms for batch in sent for a in batch]  # type: ignore[attr-defined]
+    assert times and all(t == M for t in times)
+    assert len(sent) == 6  # 1m, 4m, 7m, 10m, 13m (firing) + the resolution
+    last = sent[-1][0]
+    # up's last sample (9m45s) leaves the 5m lookback at 14m45s: resolved at 15m
+    assert last.ends_at_ms == 15 * M  # type: ignore[attr-defined]
+    assert last.generator_url == "http://lab/graph?g0.expr=up+%3D%3D+0&g0.tab=1"  # type: ignore[attr-defined]
+    firing = sent[0][0]
+    assert firing.ends_at_ms == M + 4 * 2 * M  # type: ignore[attr-defined]  # valid for 4 resends
