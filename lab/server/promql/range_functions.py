@@ -350,19 +350,25 @@ def _stddev(f: Flat) -> F64:
 
 def _sorted_windows(f: Flat) -> tuple[F64, I64]:
     """Each window's values sorted (NaN first, as Go's sort puts them), as a
-    padded (W, maxn) matrix, and the window lengths."""
+    padded (W, maxn) matrix (padding +Inf, after the values), and the lengths.
+
+    numpy sorts NaN last, so each row is sorted and then rotated right by its
+    NaN count. Equal values keep their order (a stable sort) where that shows:
+    only -0.0 and 0.0 compare equal with different bits, so without a -0.0 the
+    much faster unstable (SIMD) sort gives the same bits."""
     lo = f.lo.ravel()
     n = f.n.ravel()
     maxn = int(n.max()) if n.size else 0
     k = np.arange(maxn)
     idx = np.minimum(lo[:, None] + k[None, :], f.vals.size - 1)
     vals = f.vals[idx]
-    pad = k[None, :] >= n[:, None]
-    # sort key rank: NaN 0, numbers 1, padding 2; then by value
-    rank = np.where(pad, 2, np.where(np.isnan(vals), 0, 1))
-    key = np.where(rank == 1, vals, 0.0)
-    order = np.lexsort((key, rank), axis=-1)
-    return np.take_along_axis(vals, order, axis=-1), n
+    vals[k[None, :] >= n[:, None]] = np.inf  # stable: after any real +Inf
+    nans = np.count_nonzero(np.isnan(vals), axis=1)
+    signed_zero = bool(np.any(np.signbit(f.vals) & (f.vals == 0)))
+    vals.sort(axis=-1, kind="stable" if signed_zero else "quicksort")
+    if nans.any():
+        vals = np.take_along_axis(vals, (k[None, :] - nans[:, None]) % maxn, axis=-1)
+    return vals, n
 
 
 def _quantile_of_sorted(q: F64, vals: F64, n: I64) -> F64:

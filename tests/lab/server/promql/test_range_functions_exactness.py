@@ -20,7 +20,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from lab.server.promql import kahan
-from lab.server.promql.range_functions import _pair_count
+from lab.server.promql.range_functions import _pair_count, _sorted_windows
 from lab.server.promql.range_windows import Flat, grid_window_bounds
 
 F64 = npt.NDArray[np.float64]
@@ -279,3 +279,33 @@ def test_pair_counts_are_plain_counts(flags: list[bool], data: st.DataObject) ->
     got = _pair_count(f, np.array(flags, dtype=bool))
     want = [sum(flags[a + 1 : b]) for a, b in zip(lo.tolist(), hi.tolist(), strict=True)]
     assert got.tolist() == want
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.data())
+def test_sorted_windows_are_gos_order(data: st.DataObject) -> None:
+    xs = data.draw(st.lists(st.one_of(WILD, st.sampled_from([0.0, -0.0])), min_size=1, max_size=30))
+    lo, hi = data.draw(windows(len(xs)))
+    vals = np.array([*xs, 0.0])  # flatten's padding slot
+    f = Flat(np.zeros(vals.size, dtype=np.int64), vals, lo, hi)
+    got, n = _sorted_windows(f)
+    assert n.tolist() == (hi - lo).tolist()
+    for w, (a, b) in enumerate(zip(lo.tolist(), hi.tolist(), strict=True)):
+        window = xs[a:b]
+        # NaN first, then ascending; Python's sort is stable (-0.0 vs 0.0 kept)
+        want = [x for x in window if math.isnan(x)] + sorted(x for x in window if not math.isnan(x))
+        assert bits(got[w, : b - a]) == bits(np.array(want, dtype=np.float64))
+
+
+def test_sorted_windows_keep_signed_zeros_in_order() -> None:
+    # long enough for numpy's unstable sort to reorder -0.0 and 0.0
+    rng = np.random.default_rng(0)
+    xs = np.where(rng.random(300) < 0.5, 0.0, -0.0)
+    xs[::7] = rng.random(xs[::7].size)
+    xs[::11] = math.nan
+    vals = np.append(xs, 0.0)
+    f = Flat(np.zeros(vals.size, dtype=np.int64), vals, np.array([0]), np.array([300]))
+    got, _ = _sorted_windows(f)
+    window = xs.tolist()
+    want = [x for x in window if math.isnan(x)] + sorted(x for x in window if not math.isnan(x))
+    assert bits(got[0]) == bits(np.array(want))
