@@ -68,16 +68,7 @@ def _extrapolated(
     with np.errstate(all="ignore"):
         result = last_v - first_v
         if is_counter:
-            # pair i (samples i-1, i) resets when the value drops; its correction
-            # is the previous value. Sum over the pairs inside each window.
-            prev = f.vals[:-1]
-            drop = np.zeros(f.vals.size, dtype=np.float64)
-            drop[1:] = np.where(f.vals[1:] < prev, prev, 0.0)
-            drop[-1] = 0.0
-            prefix = np.concatenate([[0.0], np.cumsum(drop)])
-            # pairs with index lo+1 .. hi-1
-            corr = prefix[np.maximum(f.hi, f.lo + 1)] - prefix[f.lo + 1]
-            result = result + corr
+            result = add_resets(f, result)
         ends = window_ends(ctx, rv).astype(np.float64)[None, :]
         range_s = rv.range_ms / 1000.0
         start = ends - rv.range_ms
@@ -101,6 +92,32 @@ def _extrapolated(
     if is_counter and call.func in ("rate", "increase"):
         _non_counter_info(ctx, call, rv, present)
     return out
+
+
+def add_resets(f: Flat, result: F64) -> F64:
+    """Upstream's counter-reset correction: for each drop (sample j below
+    sample j-1) inside a window, in sample order, ``result += value[j-1]``.
+
+    The same float additions in the same order (a prefix-sum difference would
+    round differently): the k-th drop of every window that has one is added
+    at once, k = 0, 1, ...; the set of windows still adding shrinks, so the
+    work is the number of drops in windows, not windows x longest window."""
+    v = f.vals
+    drops = np.flatnonzero(v[1:] < v[:-1]) + 1  # NaN never drops
+    if drops.size == 0:
+        return result
+    prev = v[drops - 1]
+    # drops j with lo + 1 <= j <= hi - 1 (the padding slot's j = N never is)
+    first = np.searchsorted(drops, f.lo.ravel() + 1, side="left")
+    count = np.searchsorted(drops, f.hi.ravel(), side="left") - first
+    out = result.ravel().copy()
+    live = np.flatnonzero(count > 0)
+    k = 0
+    while live.size:
+        out[live] += prev[first[live] + k]
+        k += 1
+        live = live[count[live] > k]
+    return out.reshape(result.shape)
 
 
 def _non_counter_info(ctx: EvalContext, call: Call, rv: RangeVector, present: BOOL) -> None:

@@ -20,7 +20,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from lab.server.promql import kahan
-from lab.server.promql.range_functions import _pair_count, _sorted_windows
+from lab.server.promql.range_functions import _pair_count, _sorted_windows, add_resets
 from lab.server.promql.range_windows import Flat, grid_window_bounds
 
 F64 = npt.NDArray[np.float64]
@@ -309,3 +309,22 @@ def test_sorted_windows_keep_signed_zeros_in_order() -> None:
     window = xs.tolist()
     want = [x for x in window if math.isnan(x)] + sorted(x for x in window if not math.isnan(x))
     assert bits(got[0]) == bits(np.array(want))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.data())
+def test_counter_resets_are_added_in_upstreams_order(data: st.DataObject) -> None:
+    xs = data.draw(VALUES)
+    lo, hi = data.draw(windows(len(xs)))
+    base = data.draw(st.lists(FINITE, min_size=lo.size, max_size=lo.size))
+    vals = np.array([*xs, 0.0])  # flatten's padding slot
+    f = Flat(np.zeros(vals.size, dtype=np.int64), vals, lo, hi)
+    got = add_resets(f, np.array(base))
+    want = []
+    for start, a, b in zip(base, lo.tolist(), hi.tolist(), strict=True):
+        result = start
+        for j in range(a + 1, b):
+            if xs[j] < xs[j - 1]:
+                result += xs[j - 1]
+        want.append(result)
+    assert bits(got) == bits(np.array(want))
