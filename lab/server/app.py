@@ -37,6 +37,7 @@ from lab.model.errors import LabError
 from lab.model.labels import Labels
 from lab.server.api.deps import DEFAULT_BUILD_INFO, ApiDeps, JSONDict
 from lab.server.api.query import QuerySettings
+from lab.server.selfmetrics import HeadStats, ServerMetrics
 from lab.server.storage.interface import Appendable, Queryable
 
 log = logging.getLogger(__name__)
@@ -160,10 +161,12 @@ class PromlabServer:
         self._owns_storage = storage is None
         self.storage: Storage = storage if storage is not None else self._open_tsdb()
         self._scrape: Any = None
+        self.metrics = ServerMetrics(_build_info(), self._head_stats)
         self.settings = QuerySettings(
             max_samples=options.query_max_samples,
             timeout_s=options.query_timeout_ms / 1000.0,
             lookback_delta_ms=options.query_lookback_delta_ms,
+            observe_eval=self.metrics.observe_query,
         )
         self._executor = ThreadPoolExecutor(
             max_workers=max(options.query_max_concurrency, 1), thread_name_prefix="query"
@@ -301,13 +304,21 @@ class PromlabServer:
 
     async def start(self) -> list[str]:
         from exporters.common.web import Server, WebError, load_web_config, new_app
-        from lab.server.api.routes import build_app
+        from lab.server.api.routes import build_app, mount, route_prefix
 
         await self._start_scraping()
         try:
             web_config = load_web_config(self.options.web_config_file or None)
-            app = build_app(self.api_deps(), new_app(web_config))
-            self._add_ui(app)
+            prefix = route_prefix(self.options.external_url)
+            counted = [self.metrics.middleware()]
+            if prefix:
+                app = new_app(web_config)
+                api = build_app(self.api_deps(), outer_middlewares=counted)
+                self._add_own_routes(api)
+                mount(app, prefix, api)
+            else:
+                app = build_app(self.api_deps(), new_app(web_config), outer_middlewares=counted)
+                self._add_own_routes(app)
             self._web = Server(app, list(self.options.listen_addresses), web_config)
             self.urls = await self._web.start()
         except WebError as exc:
@@ -318,6 +329,23 @@ class PromlabServer:
             log.warning("--web.enable-remote-write-receiver: accepted, receiver not implemented")
         log.info("promlab server ready on %s", ", ".join(self.urls))
         return self.urls
+
+    def _add_own_routes(self, app: Any) -> None:
+        """``/metrics`` (the server's own metrics) and the web UI."""
+        from prometheus_client import CollectorRegistry
+
+        from exporters.common.web.metrics import MetricsHandler
+
+        registry = CollectorRegistry(auto_describe=False)
+        registry.register(self.metrics)
+        app.router.add_get("/metrics", MetricsHandler([registry]).handle)
+        self._add_ui(app)
+
+    def _head_stats(self) -> HeadStats | None:
+        head = getattr(self.storage, "head", None)
+        if head is None or not hasattr(head, "samples_appended"):
+            return None
+        return HeadStats(len(head.series), head.samples_appended)
 
     def _add_ui(self, app: Any) -> None:
         from lab.server.ui import UiOptions, add_ui_routes
@@ -337,6 +365,7 @@ class PromlabServer:
             self.storage,
             self.clock,
             discoverer_factories={"kubernetes_sd_configs": kubernetes_discoverers},
+            on_interval=self.metrics.observe_interval,
         )
         await self._scrape.apply_config(self.config.parsed)
 

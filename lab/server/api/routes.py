@@ -1,7 +1,9 @@
 """The aiohttp application: routes, parameter reading, error mapping.
 
 ``build_app(deps)`` returns an ``aiohttp.web.Application`` serving the
-Prometheus HTTP API v1, ``/federate`` and the ``/-/`` lifecycle endpoints.
+Prometheus HTTP API v1, ``/federate`` and the ``/-/`` lifecycle endpoints;
+``mount`` serves it under ``--web.external-url``'s path as Prometheus's route
+prefix does (every route under the prefix, ``/`` redirecting to it).
 Handlers read parameters (form body first, then URL), run the CPU-bound work
 in the query executor and answer with Prometheus's JSON. Every error becomes
 Prometheus's error shape with its status; an unexpected exception is logged
@@ -14,10 +16,12 @@ import asyncio
 import functools
 import logging
 import re
-from collections.abc import Awaitable, Callable, Mapping
+import urllib.parse
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import TypeVar
 
 from aiohttp import web
+from aiohttp.typedefs import Middleware
 from multidict import MultiMapping
 
 from lab.server.api import admin, encode, federate, query, series, status
@@ -30,6 +34,7 @@ log = logging.getLogger(__name__)
 JSON = "application/json"
 TEXT = "text/plain; charset=utf-8"
 DEPS_KEY: web.AppKey[ApiDeps] = web.AppKey("promlab_api_deps", ApiDeps)
+PREFIX_KEY: web.AppKey[str] = web.AppKey("promlab_route_prefix", str)
 T = TypeVar("T")
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -90,7 +95,7 @@ async def _errors(request: web.Request, handler: Handler) -> web.StreamResponse:
     except Exception:  # a bug: log it, answer Prometheus's internal error, no trace
         log.exception("unexpected error serving %s %s", request.method, request.path)
         response = _error(InternalError("internal server error"))
-    if request.path.startswith("/api/"):
+    if request.path.removeprefix(request.app.get(PREFIX_KEY, "")).startswith("/api/"):
         response.headers.update(_CORS)
         origin = request.headers.get("Origin")
         if origin and _CORS_ORIGIN.match(origin):
@@ -299,10 +304,37 @@ async def _quit(request: web.Request) -> web.Response:
     return _text("Requesting termination... Goodbye!\n")
 
 
-def build_app(deps: ApiDeps, base: web.Application | None = None) -> web.Application:
+def route_prefix(external_url: str) -> str:
+    """``--web.route-prefix``'s default: the path of ``--web.external-url``
+    without its trailing slash ("" for the root)."""
+    path = urllib.parse.urlsplit(external_url).path.strip("/") if external_url else ""
+    return "/" + path if path else ""
+
+
+def mount(root: web.Application, prefix: str, app: web.Application) -> None:
+    """Serve ``app`` under ``prefix`` on ``root``; ``/`` redirects (302) to it."""
+    app[PREFIX_KEY] = prefix
+
+    async def redirect(request: web.Request) -> web.StreamResponse:
+        raise web.HTTPFound(prefix)
+
+    root.middlewares.append(_errors)  # Prometheus's 404 text outside the prefix too
+    root.add_subapp(prefix, app)
+    root.router.add_get("/", redirect)
+
+
+def build_app(
+    deps: ApiDeps,
+    base: web.Application | None = None,
+    *,
+    outer_middlewares: Sequence[Middleware] = (),
+) -> web.Application:
     """The API's routes on ``base`` (e.g. the web layer's app with TLS and auth
-    middlewares, from ``exporters.common.web.new_app``) or on a new app."""
+    middlewares, from ``exporters.common.web.new_app``) or on a new app.
+    ``outer_middlewares`` see each response after errors became responses
+    (e.g. a request counter)."""
     app = base if base is not None else web.Application(client_max_size=16 * 1024 * 1024)
+    app.middlewares.extend(outer_middlewares)
     app.middlewares.append(_errors)
     app[DEPS_KEY] = deps
     r = app.router

@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -124,8 +125,11 @@ class ScrapeLoop:
         clock: Clock,
         *,
         offset_seed: int = 0,
+        on_interval: Callable[[float], None] | None = None,
     ) -> None:
         self.target = target
+        #: gets the actual seconds between two scrapes' starts (self-metrics)
+        self.on_interval = on_interval
         self.cfg = cfg
         self.scraper = scraper
         self.appendable = appendable
@@ -157,8 +161,13 @@ class ScrapeLoop:
         """Scrape at ``offset + k * interval`` until cancelled."""
         interval = self.target.interval_ms
         t = self.target.first_scrape_ms(self.clock.now_ms(), self.offset_seed)
+        last_start: float | None = None
         while True:
             await self.clock.sleep_until(t)
+            started = self.clock.monotonic()
+            if last_start is not None and self.on_interval is not None:
+                self.on_interval(started - last_start)
+            last_start = started
             await self.scrape_and_report(t)
             t += interval
             now = self.clock.now_ms()

@@ -45,7 +45,7 @@ from .discovery.static import StaticDiscoverer
 from .errors import TargetError
 from .loop import ScrapeLoop
 from .scraper import Closable, Scraper, http_scraper_factory
-from .target import Target, TargetStatus, populate_labels
+from .target import SCRAPE_INTERVAL, Target, TargetStatus, populate_labels
 
 log = logging.getLogger(__name__)
 
@@ -158,8 +158,11 @@ class ScrapeManager:
         discoverer_factories: Mapping[str, DiscovererFactory] | None = None,
         offset_seed: int = 0,
         file_watch_interval_ms: int = 1000,
+        on_interval: Callable[[str, float], None] | None = None,
     ) -> None:
         self.appendable = appendable
+        #: (configured interval as written, actual seconds between two scrapes)
+        self.on_interval = on_interval
         self.clock = clock
         self.scraper_factory = scraper_factory
         self.discoverer_factories = dict(discoverer_factories or {})
@@ -256,12 +259,20 @@ class ScrapeManager:
             self.appendable,
             self.clock,
             offset_seed=self.offset_seed,
+            on_interval=self._interval_observer(target),
         )
         if previous is not None:
             previous.task.cancel()
             loop.adopt(previous.loop)
         name = f"scrape:{pool.cfg.job_name}:{target.labels.get('instance')}"
         return _Running(target, loop, asyncio.create_task(loop.run(), name=name))
+
+    def _interval_observer(self, target: Target) -> Callable[[float], None] | None:
+        observe = self.on_interval
+        if observe is None:
+            return None
+        interval = target.labels.get(SCRAPE_INTERVAL)
+        return lambda seconds: observe(interval, seconds)
 
     async def _stop_loop(self, running: _Running, *, staleness: bool) -> None:
         running.task.cancel()

@@ -256,6 +256,8 @@ class Head:
         self.applied_seq = 0
         #: series dropped by truncation so far (held ``MemSeries`` may be stale)
         self.dropped_series = 0
+        #: samples committed (not replayed) since the head was created
+        self.samples_appended = 0
 
     # -- writing (caller holds ``lock``) ------------------------------------------
 
@@ -275,6 +277,7 @@ class Head:
                 if s.n == 0 and int(ts[0]) < self._min_t:
                     self._min_t = int(ts[0])
                 s.append(ts, vs)
+                self.samples_appended += len(ts)
                 if int(ts[-1]) > self.max_t:
                     self.max_t = int(ts[-1])
 
@@ -284,6 +287,7 @@ class Head:
             if s.n == 0 and t < self._min_t:
                 self._min_t = t
             s.append_one(t, v)
+        self.samples_appended += len(ts)
         if ts:
             self.max_t = max(self.max_t, max(ts))
 
