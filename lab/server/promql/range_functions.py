@@ -113,10 +113,11 @@ def add_resets(f: Flat, result: F64) -> F64:
     out = result.ravel().copy()
     live = np.flatnonzero(count > 0)
     k = 0
-    while live.size:
-        out[live] += prev[first[live] + k]
-        k += 1
-        live = live[count[live] > k]
+    with np.errstate(all="ignore"):
+        while live.size:
+            out[live] += prev[first[live] + k]
+            k += 1
+            live = live[count[live] > k]
     return out.reshape(result.shape)
 
 
