@@ -26,7 +26,7 @@ from lab.scenarios.runner import render
 from lab.scenarios.scenario import Fault, Scenario
 from lab.scenarios.shapes import plateau, ramp, sawtooth
 from lab.scenarios.targets import BatchJob, Node, web_service
-from lab.server.rules.unittest_vector import TestStorage
+from lab.server.storage.memory import MemoryStorage
 
 ROOT = Path(__file__).resolve().parents[1]
 TARGET_X = 10_000
@@ -75,9 +75,9 @@ def main() -> None:
         t0 = time.perf_counter()
         replay = render(scenario)
         t1 = time.perf_counter()
-        storage = TestStorage()
+        storage = MemoryStorage()
         for s in replay.series:
-            storage.add_arrays(s.labels, s.timestamps, s.values)
+            storage.add_series(s.labels, s.timestamps, s.values)
         t2 = time.perf_counter()
         evaluate_packs(storage, groups, replay.grid.start_ms, replay.end_ms)
         t3 = time.perf_counter()

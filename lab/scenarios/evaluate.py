@@ -24,7 +24,8 @@ from lab.server.rules.alerting import AlertingRule
 from lab.server.rules.group import Group
 from lab.server.rules.recording import RecordingRule
 from lab.server.rules.rulefile import load_rule_file
-from lab.server.rules.unittest_vector import TestStorage, VectorRunner, plan
+from lab.server.rules.unittest_vector import VectorRunner, plan
+from lab.server.storage.memory import MemoryStorage
 
 #: the interval of groups that do not set one (Prometheus' global default is 1m)
 DEFAULT_INTERVAL_MS = 60_000
@@ -71,7 +72,7 @@ def alert_rules(groups: Sequence[Group]) -> list[AlertingRule]:
     return [r for g in groups for r in g.rules if isinstance(r, AlertingRule)]
 
 
-def evaluate_packs(storage: TestStorage, groups: Sequence[Group], start_ms: int, end_ms: int
+def evaluate_packs(storage: MemoryStorage, groups: Sequence[Group], start_ms: int, end_ms: int
                    ) -> list[Episode]:
     """Run every group over ``[start_ms, end_ms]``; recording rules and
     ``ALERTS`` land in ``storage``. Returns the alerts' firing episodes."""

@@ -16,14 +16,14 @@ from lab.scenarios.expectations import Verdict, check_scenario, uncovered
 from lab.scenarios.runner import Replay, render
 from lab.scenarios.scenario import Scenario
 from lab.server.rules.group import Group
-from lab.server.rules.unittest_vector import TestStorage
+from lab.server.storage.memory import MemoryStorage
 
 
 @dataclass(frozen=True, slots=True)
 class ScenarioRun:
     scenario: type[Scenario]
     replay: Replay
-    storage: TestStorage
+    storage: MemoryStorage
     episodes: list[Episode]
     verdicts: list[Verdict]
 
@@ -32,11 +32,11 @@ class ScenarioRun:
         return all(v.ok for v in self.verdicts)
 
 
-def replay_into_memory(scenario: type[Scenario]) -> tuple[Replay, TestStorage]:
+def replay_into_memory(scenario: type[Scenario]) -> tuple[Replay, MemoryStorage]:
     replay = render(scenario)
-    storage = TestStorage()
+    storage = MemoryStorage()
     for s in replay.series:
-        storage.add_arrays(s.labels, s.timestamps, s.values)
+        storage.add_series(s.labels, s.timestamps, s.values)
     return replay, storage
 
 

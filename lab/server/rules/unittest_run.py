@@ -60,8 +60,9 @@ from lab.server.rules.unittest_hist import (
     expand_histograms,
     parse_histogram,
 )
-from lab.server.rules.unittest_vector import TestStorage, Unsound, VectorRunner, plan, walk
+from lab.server.rules.unittest_vector import Unsound, VectorRunner, plan, walk
 from lab.server.storage.interface import Querier, Queryable
+from lab.server.storage.memory import MemoryStorage
 
 
 @dataclass
@@ -216,7 +217,7 @@ def expand_values(text: str) -> tuple[np.ndarray, np.ndarray]:
     return np.concatenate(values), np.concatenate(masks)
 
 
-def _load_input(tg: TestGroup, storage: TestStorage, hists: HistogramStore, maxt: int) -> None:
+def _load_input(tg: TestGroup, storage: MemoryStorage, hists: HistogramStore, maxt: int) -> None:
     for s in tg.input_series:
         try:
             labels, rest = parse_series_descriptor(s.series)
@@ -241,7 +242,7 @@ def _load_input(tg: TestGroup, storage: TestStorage, hists: HistogramStore, maxt
         ts = tg.start_ms + idx * tg.interval_ms
         vs = all_vs[idx]
         keep = ts <= maxt
-        storage.add_arrays(labels, ts[keep], vs[keep])
+        storage.add_series(labels, ts[keep], vs[keep])
 
 
 def _run_group(
@@ -279,8 +280,8 @@ def _run_group(
     for at in tg.alert_tests:
         check_steps.setdefault(at.eval_time_ms // ev_ms, []).append(at)
 
-    def fresh_storage() -> TestStorage:
-        st = TestStorage()
+    def fresh_storage() -> MemoryStorage:
+        st = MemoryStorage()
         _load_input(tg, st, hists, maxt)
         return st
 
@@ -319,7 +320,7 @@ def _run_group(
         _dump(storage, maxt)
 
 
-def _dump(storage: TestStorage, maxt: int) -> None:
+def _dump(storage: MemoryStorage, maxt: int) -> None:
     print(f"DEBUG: Dump of all data (input series and rules) at {go_duration(maxt)}:",
           file=sys.stderr)  # fmt: skip
     for series in storage.querier(-(1 << 62), maxt).select([]):
@@ -358,7 +359,7 @@ def _mark_exercised(groups: list[Group], tg: TestGroup, exercised: set[int]) -> 
 
 def _stepwise(
     groups: list[Group],
-    storage: TestStorage,
+    storage: MemoryStorage,
     times: np.ndarray,
     engine: Engine,
     check_steps: dict[int, list[AlertTest]],
@@ -437,7 +438,7 @@ def _float_eq(a: float, b: float, fuzzy: bool) -> bool:
 
 
 def _check_promql(
-    tf: TestFile, tg: TestGroup, engine: Engine, storage: TestStorage, hists: HistogramStore,
+    tf: TestFile, tg: TestGroup, engine: Engine, storage: MemoryStorage, hists: HistogramStore,
     gr: GroupResult,
 ) -> None:  # fmt: skip
     for pt in tg.promql_tests:

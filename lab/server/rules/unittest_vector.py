@@ -60,13 +60,6 @@ class Unsound(RulesError):
     """The vectorised path cannot reproduce step-by-step semantics here."""
 
 
-class TestStorage(MemoryStorage):
-    """The in-memory store plus a bulk array append (no per-sample lists)."""
-
-    def add_arrays(self, labels: Labels, ts: I64, vs: F64) -> None:
-        self._add_arrays(labels, ts, vs)
-
-
 def walk(expr: Expr) -> Iterator[Expr]:
     yield expr
     for f in dataclasses.fields(expr):  # type: ignore[arg-type]
@@ -154,7 +147,7 @@ class VecAlerts:
 class VectorRunner:
     def __init__(
         self,
-        storage: TestStorage,
+        storage: MemoryStorage,
         times: I64,
         *,
         lookback_ms: int = 300_000,
@@ -209,7 +202,7 @@ class VectorRunner:
         if not idx.any():
             return
         vs = np.where(mask, values, STALE_NAN)[idx]
-        self.storage.add_arrays(labels, self.times[idx] - offset_ms, vs)
+        self.storage.add_series(labels, self.times[idx] - offset_ms, vs)
 
     def _merge_rows(
         self, keys: list[Labels], values: F64, present: BOOL, what: str

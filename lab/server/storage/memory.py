@@ -72,11 +72,17 @@ class MemoryStorage:
         return MemoryAppender(self)
 
     def add_series(
-        self, labels: Labels, timestamps: Iterable[int], values: Iterable[float]
+        self,
+        labels: Labels,
+        timestamps: I64 | Sequence[int],
+        values: F64 | Sequence[float],
     ) -> None:
-        """Bulk-add samples of one series (any order; duplicates: last wins)."""
-        ts = np.asarray(list(timestamps), dtype=np.int64)
-        vs = np.asarray(list(values), dtype=np.float64)
+        """Bulk-add samples of one series (any order; duplicates: last wins).
+
+        Numpy columns are taken as they are (no per-sample conversion); lists
+        are converted once."""
+        ts = np.asarray(timestamps, dtype=np.int64)
+        vs = np.asarray(values, dtype=np.float64)
         self._add_arrays(labels, ts, vs)
 
     def _add_arrays(self, labels: Labels, ts: I64, vs: F64) -> None:
