@@ -103,13 +103,18 @@ def add_resets(f: Flat, result: F64) -> F64:
     at once, k = 0, 1, ...; the set of windows still adding shrinks, so the
     work is the number of drops in windows, not windows x longest window."""
     v = f.vals
-    drops = np.flatnonzero(v[1:] < v[:-1]) + 1  # NaN never drops
+    is_drop = np.zeros(v.size, dtype=bool)
+    np.less(v[1:], v[:-1], out=is_drop[1:])  # NaN never drops
+    drops = np.flatnonzero(is_drop)
     if drops.size == 0:
         return result
     prev = v[drops - 1]
-    # drops j with lo + 1 <= j <= hi - 1 (the padding slot's j = N never is)
-    first = np.searchsorted(drops, f.lo.ravel() + 1, side="left")
-    count = np.searchsorted(drops, f.hi.ravel(), side="left") - first
+    # before[i]: drops j < i. A window's drops are those with lo + 1 <= j <=
+    # hi - 1 (the padding slot's j = N never is): drops[first : first + count]
+    before = np.zeros(v.size + 1, dtype=np.int64)
+    np.cumsum(is_drop, dtype=np.int64, out=before[1:])
+    first = before[f.lo.ravel() + 1]
+    count = before[f.hi.ravel()] - first
     out = result.ravel().copy()
     live = np.flatnonzero(count > 0)
     k = 0
