@@ -33,12 +33,9 @@ from lab.server.promql.errors import ParseError, PromQLError
 from lab.server.promql.parser.ast import VectorSelector
 from lab.server.promql.parser.parser import parse, parse_series_selector
 from lab.server.promql.promqltest.notation import (
-    _EXPAND,
     NotationError,
-    _tokens,
-    parse_number,
     parse_series_descriptor,
-    parse_values,
+    parse_value_columns,
 )
 from lab.server.rules.alerting import AlertingRule
 from lab.server.rules.durations import go_duration, model_duration
@@ -193,30 +190,6 @@ def _load_groups(tf: TestFile, tg: TestGroup, files: list[str], opts: Options) -
     return groups
 
 
-def expand_values(text: str) -> tuple[np.ndarray, np.ndarray]:
-    """The promqltest value notation as (values, present) arrays. Tokens go
-    through ``notation``'s tokenizer and grammar; long ``a+bxN`` runs are
-    expanded with numpy's cumulative sum (repeated addition, as ``notation``
-    and upstream do) instead of a Python list of N floats."""
-    values: list[np.ndarray] = []
-    masks: list[np.ndarray] = []
-    for tok in _tokens(text):
-        m = None if tok.startswith("{{") else _EXPAND.match(tok)
-        if m is not None:
-            step = parse_number(m.group(3)) if m.group(3) else 0.0
-            seq = np.full(int(m.group(4)) + 1, -step if m.group(2) == "-" else step)
-            seq[0] = parse_number(m.group(1))
-            values.append(np.cumsum(seq))
-            masks.append(np.ones(seq.size, dtype=bool))
-            continue
-        vals = parse_values(tok).values
-        values.append(np.array(vals, dtype=np.float64))  # None -> NaN, masked below
-        masks.append(np.array([v is not None for v in vals], dtype=bool))
-    if not values:
-        return np.zeros(0), np.zeros(0, dtype=bool)
-    return np.concatenate(values), np.concatenate(masks)
-
-
 def _load_input(tg: TestGroup, storage: MemoryStorage, hists: HistogramStore, maxt: int) -> None:
     for s in tg.input_series:
         try:
@@ -235,7 +208,8 @@ def _load_input(tg: TestGroup, storage: MemoryStorage, hists: HistogramStore, ma
                     t = tg.start_ms + i * tg.interval_ms
                     if h is not None and t <= maxt:
                         hists.add(labels, t, h)
-            all_vs, present = expand_values(s.values)
+            cols = parse_value_columns(s.values)
+            all_vs, present = cols.values, cols.present
         except (NotationError, ValueError) as exc:
             raise UnitTestFileError(f"{s.series}: {exc}") from None
         idx = np.flatnonzero(present)

@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 
 from lab.model.labels import METRIC_NAME, Labels
 from lab.model.value import STALE_NAN
@@ -198,42 +199,60 @@ def _tokens(text: str) -> list[str]:
     return out
 
 
-def parse_values(text: str) -> SeriesValues:
-    values: list[float | None] = []
+@dataclass(slots=True)
+class ValueColumns:
+    """Expanded values as columns: ``present`` is False for ``_`` and for
+    native-histogram positions (listed in ``histograms``)."""
+
+    values: npt.NDArray[np.float64]
+    present: npt.NDArray[np.bool_]
+    histograms: list[int]
+
+
+def parse_value_columns(text: str) -> ValueColumns:
+    """The value notation as numpy columns: a long ``a+bxN`` run costs one
+    cumulative sum, not N Python floats (promtool tests span days of samples)."""
+    chunks: list[npt.NDArray[np.float64]] = []
+    masks: list[npt.NDArray[np.bool_]] = []
     hist: list[int] = []
+    size = 0
+
+    def put(values: npt.NDArray[np.float64], present: bool) -> None:
+        nonlocal size
+        chunks.append(values)
+        masks.append(np.full(values.size, present))
+        size += values.size
+
     for tok in _tokens(text):
         if tok.startswith("{{"):
-            count = 1
             m = re.search(r"}}x(\d+)$", tok)
-            if m:
-                count = int(m.group(1)) + 1
-            for _ in range(count):
-                hist.append(len(values))
-                values.append(None)
-            continue
-        if tok == "_":
-            values.append(None)
-            continue
-        if tok.startswith("_x"):
-            values.extend([None] * int(tok[2:]))
-            continue
-        if tok == "stale":
-            values.append(STALE_NAN)
-            continue
-        m = _EXPAND.match(tok)
-        if m:
-            start = parse_number(m.group(1))
+            count = int(m.group(1)) + 1 if m else 1
+            hist.extend(range(size, size + count))
+            put(np.zeros(count), False)
+        elif tok == "_" or tok.startswith("_x"):
+            put(np.zeros(1 if tok == "_" else int(tok[2:])), False)
+        elif tok == "stale":
+            put(np.array([STALE_NAN]), True)
+        elif m := _EXPAND.match(tok):
             step = parse_number(m.group(3)) if m.group(3) else 0.0
-            if m.group(2) == "-":
-                step = -step
-            times = int(m.group(4))
-            seq = np.full(times + 1, step, dtype=np.float64)
-            seq[0] = start
-            # repeated addition, like upstream's loop (k += offset)
-            values.extend(float(v) for v in np.cumsum(seq))
-            continue
-        try:
-            values.append(parse_number(tok))
-        except NotationError:
-            values.append(parse_duration_ms(tok) / 1000.0)
-    return SeriesValues(values, hist)
+            seq = np.full(int(m.group(4)) + 1, -step if m.group(2) == "-" else step)
+            seq[0] = parse_number(m.group(1))
+            # cumsum adds left to right: repeated addition, like upstream's k += offset
+            put(np.cumsum(seq), True)
+        else:
+            try:
+                value = parse_number(tok)
+            except NotationError:
+                value = parse_duration_ms(tok) / 1000.0
+            put(np.array([value]), True)
+    if not chunks:
+        return ValueColumns(np.zeros(0), np.zeros(0, dtype=bool), [])
+    return ValueColumns(np.concatenate(chunks), np.concatenate(masks), hist)
+
+
+def parse_values(text: str) -> SeriesValues:
+    cols = parse_value_columns(text)
+    values: list[float | None] = [
+        v if p else None for v, p in zip(cols.values.tolist(), cols.present.tolist(), strict=True)
+    ]
+    return SeriesValues(values, cols.histograms)

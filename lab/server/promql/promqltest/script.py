@@ -13,6 +13,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from lab.model.labels import Labels
 from lab.server.promql.promqltest.notation import (
     NotationError,
@@ -20,6 +22,7 @@ from lab.server.promql.promqltest.notation import (
     parse_duration_ms,
     parse_number,
     parse_series_descriptor,
+    parse_value_columns,
     parse_values,
 )
 
@@ -143,14 +146,9 @@ def _parse_load(line_no: int, block: list[str]) -> LoadCmd:
         if rest.startswith("@st"):
             # start-timestamp offsets for the next line: not modelled
             continue
-        vals = parse_values(rest)
-        ts: list[int] = []
-        vs: list[float] = []
-        for i, v in enumerate(vals.values):
-            if v is not None:
-                ts.append(i * interval)
-                vs.append(v)
-        series[labels] = (ts, vs)
+        vals = parse_value_columns(rest)
+        idx = np.flatnonzero(vals.present)
+        series[labels] = ((idx * interval).tolist(), vals.values[idx].tolist())
         if vals.histograms:
             hist.append(labels)
     return LoadCmd(line_no, interval, series, hist, with_nhcb=m.group(1) is not None)

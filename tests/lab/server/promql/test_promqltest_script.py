@@ -2,6 +2,7 @@
 
 import math
 
+import numpy as np
 import pytest
 
 from lab.model.labels import Labels
@@ -10,6 +11,7 @@ from lab.server.promql.promqltest.notation import (
     NotationError,
     parse_duration_ms,
     parse_series_descriptor,
+    parse_value_columns,
     parse_values,
 )
 from lab.server.promql.promqltest.runner import almost_equal
@@ -96,3 +98,17 @@ def test_almost_equal() -> None:
     assert not almost_equal(0.0, 1e-30)
     assert almost_equal(math.nan, math.nan)
     assert not almost_equal(1.0, 1.1)
+
+
+def test_value_columns_match_the_list_form() -> None:
+    text = "1 _ 0.1+0.1x3 _x2 stale 5m {{schema:0 sum:1}}x1 3-1x2"
+    cols = parse_value_columns(text)
+    listed = parse_values(text).values
+    assert cols.present.tolist() == [v is not None for v in listed]
+    assert cols.values[cols.present].tolist()[:2] == [1.0, 0.1]
+    assert cols.values[4] == 0.30000000000000004  # repeated addition, not 0.1 + 0.1 * 2
+    assert cols.histograms == [10, 11]
+    present = [v for v in listed if v is not None]
+    np.testing.assert_array_equal(
+        cols.values[cols.present].view(np.uint64), np.array(present).view(np.uint64)
+    )
