@@ -12,7 +12,10 @@ Measured in one run, on disk (a temp dir next to the repo's filesystem):
   file through the real ``promtool tsdb create-blocks-from openmetrics`` (ratio);
 * select latency for ``demo_http_requests_total`` over 1 h, from the head and
   from blocks;
-* RSS per active series in the head (2 h of 15 s samples each).
+* RSS per active series in the head (2 h of 15 s samples each); anchor: the
+  same samples in uncompressed growable numpy columns (the head before it cut
+  closed chunks). ``bench/ingestion.py`` compares with Prometheus's RSS under
+  the same scrape load.
 
     .venv/bin/python bench/tsdb.py [--series 1000] [--commits 300]
 """
@@ -30,6 +33,7 @@ import threading
 import time
 from pathlib import Path
 
+import numpy as np
 import psutil
 
 from exporters.common.exposition.numbers import (
@@ -202,11 +206,29 @@ def rss_child(directory: Path, n_series: int) -> None:
     ingest(db, series, 480, t0=15_000)  # 2 h at 15 s
     gc.collect()
     after = proc.memory_info().rss
+    ours = (after - before) / n_series
     print(
-        f"RSS per series   : {(after - before) / n_series:,.0f} bytes for 480 samples "
-        f"(head columns {db.head.memory_bytes() / n_series:,.0f} bytes/series allocated)"
+        f"RSS per series   : {ours:,.0f} bytes for 480 samples "
+        f"(head chunks + tail {db.head.memory_bytes() / n_series:,.0f} bytes/series, "
+        f"{db.head.memory_bytes() / n_series / 481:.2f} bytes/sample)"
     )
     db.close()
+    # Anchor: the same samples in uncompressed growable columns (int64 + float64,
+    # capacity doubling from 16), the head's layout before closed chunks.
+    gc.collect()
+    before = proc.memory_info().rss
+    columns = []
+    for _ in range(n_series):
+        cap = 16
+        while cap < 481:
+            cap *= 2
+        ts, vs = np.empty(cap, dtype=np.int64), np.empty(cap, dtype=np.float64)
+        ts[:481] = np.arange(481) * 15_000
+        vs[:481] = 1.0
+        columns.append((ts, vs))
+    gc.collect()
+    cols = (proc.memory_info().rss - before) / n_series
+    print(f"RSS per series   : uncompressed columns {cols:,.0f} bytes -> ratio {cols / ours:.1f}x")
 
 
 def main() -> None:
