@@ -12,9 +12,17 @@ A caller (tests, the bench) may pass its own storage instead, e.g. an
 in-memory store preloaded with the demo dataset; the server then neither opens
 nor closes a TSDB.
 
+The parts around the storage: rules and alerting (``wiring_rules``: rule
+files, evaluation, for-state restore, Alertmanager delivery), remote write
+and read (``wiring_remote``: scraped and recorded samples also queued for
+``remote_write``, ``remote_read`` merged into every query, the
+``/api/v1/write`` receiver and ``/api/v1/read``) and sharding
+(``--shard``/``--total-shards``: this server's share of the scrape configs).
+
 Reload (``/-/reload``, SIGHUP) re-reads the configuration and applies it to
-the scrape manager; the storage is untouched, so no data is lost, and a
-configuration that fails to load leaves the running one in place.
+rules, scraping and remote storage; the storage is untouched, so no data is
+lost, and a configuration (or rule file) that fails to load leaves the running
+one in place.
 """
 
 from __future__ import annotations
@@ -71,6 +79,10 @@ class ServerOptions:
     query_max_concurrency: int = 20
     #: Grafana dashboards the web UI lists (``--web.dashboards-dir``); None: none
     dashboards_dir: str | None = None
+    #: ``--shard``/``--total-shards``/``--shard-mode`` (horizontal = hashmod)
+    shard: int = 0
+    total_shards: int = 1
+    shard_mode: str = "horizontal"
     #: every flag as given, for /api/v1/status/flags
     flags: Mapping[str, str] = field(default_factory=dict)
 
@@ -171,6 +183,19 @@ class PromlabServer:
         self._executor = ThreadPoolExecutor(
             max_workers=max(options.query_max_concurrency, 1), thread_name_prefix="query"
         )
+        from lab.server.wiring_remote import RemoteWiring
+        from lab.server.wiring_rules import RulesWiring
+
+        # Scrapes, rules and queries go through ``remote``: it adds the
+        # remote_write queue and remote_read endpoints around the storage.
+        self.remote = RemoteWiring(
+            self.storage, Path(options.storage_path) / "remote", clock=self.clock,
+            executor=self._executor,
+        )  # fmt: skip
+        self.rules = RulesWiring(
+            self.remote, self.remote, self.clock, self.settings,
+            config_file=options.config_file, external_url=self._external_url(),
+        )  # fmt: skip
         self._started_at = datetime.now(UTC)
         self._last_config_time = self._started_at
         self._reload_success = True
@@ -197,7 +222,7 @@ class PromlabServer:
 
     def api_deps(self) -> ApiDeps:
         return ApiDeps(
-            queryable=self.storage,
+            queryable=self.remote,
             now_ms=self.clock.now_ms,
             settings=self.settings,
             external_labels=lambda: self.config.external_labels,
@@ -215,7 +240,38 @@ class PromlabServer:
             storage_path=self.options.storage_path,
             build_info=_build_info(),
             executor=self._executor,
+            rule_manager=self.rules.manager,
+            notifier=self.rules.notifier,
         )
+
+    def _external_url(self) -> str:
+        """``--web.external-url``, or Prometheus's default from the host name
+        and the first listen port (alerts' generatorURL links to it)."""
+        if self.options.external_url:
+            return self.options.external_url
+        import socket
+
+        port = self.options.listen_addresses[0].rpartition(":")[2] or "9090"
+        return f"http://{socket.gethostname()}:{port}/"
+
+    def _sharded(self, parsed: Any) -> Any:
+        """This server's share of the scrape configs (``--shard``)."""
+        from lab.server.sharding.assign import apply_sharding
+
+        o = self.options
+        return apply_sharding(parsed, o.shard, o.total_shards, o.shard_mode)
+
+    def _check_parts(self, parsed: Any) -> Any:
+        """Remote sections parsed and rule files loaded, before anything else
+        changes; raises ``ServerError`` (rules and remote storage unchanged)."""
+        from lab.server.wiring_remote import check
+
+        try:
+            remote = check(parsed)
+            self.rules.apply(parsed)
+        except LabError as exc:
+            raise ServerError(str(exc)) from None
+        return remote
 
     def _runtime_info(self) -> JSONDict:
         o = self.options
@@ -291,12 +347,17 @@ class PromlabServer:
         async with self._reload_lock:
             try:
                 new = await asyncio.to_thread(load_config, self.options.config_file)
-            except ServerError as exc:
+                if new.parsed is not None:
+                    new = LoadedConfig(new.yaml, new.external_labels, self._sharded(new.parsed))
+                    remote = self._check_parts(new.parsed)
+            except (ServerError, LabError) as exc:
                 self._reload_success = False
                 log.error("reload failed, keeping the running configuration: %s", exc)
                 raise
             if self._scrape is not None and new.parsed is not None:
                 await self._scrape.apply_config(new.parsed)
+            if new.parsed is not None:
+                await self.remote.apply(remote, new.external_labels)
             self.config = new
             self._reload_success = True
             self._last_config_time = datetime.now(UTC)
@@ -306,6 +367,15 @@ class PromlabServer:
         from exporters.common.web import Server, WebError, load_web_config, new_app
         from lab.server.api.routes import build_app, mount, route_prefix
 
+        if self.config.parsed is not None:
+            try:
+                parsed = self._sharded(self.config.parsed)
+            except LabError as exc:
+                raise ServerError(str(exc)) from None
+            self.config = LoadedConfig(self.config.yaml, self.config.external_labels, parsed)
+            await self.remote.apply(self._check_parts(parsed), self.config.external_labels)
+        await self.remote.start()
+        await self.rules.start()
         await self._start_scraping()
         try:
             web_config = load_web_config(self.options.web_config_file or None)
@@ -325,8 +395,6 @@ class PromlabServer:
             raise ServerError(str(exc)) from None
         except OSError as exc:
             raise ServerError(f"cannot listen: {exc}") from None
-        if self.options.enable_remote_write_receiver:
-            log.warning("--web.enable-remote-write-receiver: accepted, receiver not implemented")
         log.info("promlab server ready on %s", ", ".join(self.urls))
         return self.urls
 
@@ -339,6 +407,10 @@ class PromlabServer:
         registry = CollectorRegistry(auto_describe=False)
         registry.register(self.metrics)
         app.router.add_get("/metrics", MetricsHandler([registry]).handle)
+        self.remote.routes(
+            app, receiver=self.options.enable_remote_write_receiver,
+            external_labels=lambda: self.config.external_labels,
+        )  # fmt: skip
         self._add_ui(app)
 
     def _head_stats(self) -> HeadStats | None:
@@ -378,6 +450,8 @@ class PromlabServer:
         if self._scrape is not None:
             await self._scrape.stop()
             self._scrape = None
+        await self.rules.stop()
+        await self.remote.stop()
         self._executor.shutdown(wait=True, cancel_futures=True)
         close = getattr(self.storage, "close", None)
         if self._owns_storage and callable(close):

@@ -12,11 +12,15 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Mapping
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lab.model.labels import Labels
 from lab.server.api.query import QuerySettings
 from lab.server.storage.interface import Queryable
+
+if TYPE_CHECKING:
+    from lab.server.rules.manager import RuleManager
+    from lab.server.rules.notifier import Notifier
 
 JSONDict = dict[str, Any]
 
@@ -78,3 +82,7 @@ class ApiDeps:
     build_info: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_BUILD_INFO))
     #: where queries run (None: the event loop's default executor)
     executor: Executor | None = None
+    #: behind /api/v1/rules and /api/v1/alerts (None: no rules, empty answers)
+    rule_manager: RuleManager | None = None
+    #: behind /api/v1/alertmanagers (None: none configured)
+    notifier: Notifier | None = None

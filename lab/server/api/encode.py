@@ -33,6 +33,7 @@ F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
 BOOL = npt.NDArray[np.bool_]
 
+_GO_EXPONENT = re.compile(r"e([+-])0(\d)$")
 _NEEDS_ESCAPE = re.compile('[\\x00-\\x1f"\\\\<>&\u2028\u2029\x7f]')
 _GO_ESCAPES = {
     "<": "\\u003c",
@@ -195,6 +196,10 @@ def to_json(obj: object) -> str:
         return json_string(obj)
     if isinstance(obj, bool) or obj is None:
         return json.dumps(obj)
+    if isinstance(obj, float) and math.isfinite(obj):
+        # Go's encoding/json: shortest digits, no ".0" (an interval of 60 s
+        # is 60), and the 'e' form's exponent without a leading zero (1e-7)
+        return _GO_EXPONENT.sub(r"e\1\2", format_value(obj))
     if isinstance(obj, int | float):
         return json.dumps(obj)
     if isinstance(obj, dict):

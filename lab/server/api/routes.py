@@ -209,15 +209,15 @@ async def _tsdb(request: web.Request) -> web.Response:
 
 
 async def _rules(request: web.Request) -> web.Response:
-    return _json(status.rules())
+    return _json(status.rules(_deps(request), await read_form(request)))
 
 
 async def _alerts(request: web.Request) -> web.Response:
-    return _json(status.alerts())
+    return _json(status.alerts(_deps(request)))
 
 
 async def _alertmanagers(request: web.Request) -> web.Response:
-    return _json(status.alertmanagers())
+    return _json(status.alertmanagers(_deps(request)))
 
 
 def _admin_deps(request: web.Request) -> ApiDeps:

@@ -1,13 +1,14 @@
 """Status and metadata endpoints: ``/api/v1/status/*``, ``/api/v1/targets``,
 ``/api/v1/metadata``, ``/api/v1/targets/metadata`` and the rule/alert
-listings (empty until rules land), in Prometheus's JSON shapes."""
+listings (built by ``lab.server.rules.api`` from the deps' rule manager and
+notifier), in Prometheus's JSON shapes."""
 
 from __future__ import annotations
 
 from lab.model.matcher import Matcher
 from lab.server.api import encode
 from lab.server.api.deps import ApiDeps, JSONDict
-from lab.server.api.errors import BadDataError
+from lab.server.api.errors import BadDataError, invalid_param
 from lab.server.api.params import Form
 
 TSDB_DEFAULT_LIMIT = 10
@@ -126,13 +127,44 @@ def targets_metadata(deps: ApiDeps, form: Form) -> bytes:
     return encode.envelope(encode.to_json(rows))
 
 
-def rules() -> bytes:
-    return encode.envelope('{"groups":[]}')
+_TRUE = ("1", "t", "T", "TRUE", "true", "True")
+_FALSE = ("0", "f", "F", "FALSE", "false", "False")
 
 
-def alerts() -> bytes:
-    return encode.envelope('{"alerts":[]}')
+def rules(deps: ApiDeps, form: Form) -> bytes:
+    """Upstream's parameters: ``type`` (alert|record, any case), ``rule_name[]``,
+    ``rule_group[]``, ``file[]`` and ``exclude_alerts`` (Go's ParseBool)."""
+    from lab.server.rules.api import rules_data
+
+    rule_type = form.get("type").lower()
+    if rule_type not in ("", "alert", "record"):
+        raise invalid_param("type", f'not supported value "{rule_type}"')
+    text = form.get("exclude_alerts")
+    if text and text not in _TRUE + _FALSE:
+        message = f'strconv.ParseBool: parsing "{text}": invalid syntax'
+        raise invalid_param("exclude_alerts", message)
+    if deps.rule_manager is None:
+        return encode.envelope('{"groups":[]}')
+    data = rules_data(
+        deps.rule_manager,
+        rule_type=rule_type or None,
+        rule_names=form.getall("rule_name[]"),
+        group_names=form.getall("rule_group[]"),
+        files=form.getall("file[]"),
+        exclude_alerts=text in _TRUE,
+    )
+    return encode.envelope(encode.to_json(data))
 
 
-def alertmanagers() -> bytes:
-    return encode.envelope('{"activeAlertmanagers":[],"droppedAlertmanagers":[]}')
+def alerts(deps: ApiDeps) -> bytes:
+    from lab.server.rules.api import alerts_data
+
+    if deps.rule_manager is None:
+        return encode.envelope('{"alerts":[]}')
+    return encode.envelope(encode.to_json(alerts_data(deps.rule_manager)))
+
+
+def alertmanagers(deps: ApiDeps) -> bytes:
+    from lab.server.rules.api import alertmanagers_data
+
+    return encode.envelope(encode.to_json(alertmanagers_data(deps.notifier)))
