@@ -42,6 +42,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 
 from exporters.common.exposition import (
     NO_TIMESTAMP,
@@ -105,6 +106,17 @@ METADATA_KEEP_SCRAPES = 10
 _UNTYPED = ("untyped", "unknown")
 
 
+@dataclass(frozen=True, slots=True)
+class _Repeat:
+    """What the last columnar scrape appended, to append again as is."""
+
+    keys: list[str]
+    refs: npt.NDArray[np.int64]
+    keep: list[int] | None
+    #: the series of that scrape (never mutated: it becomes ``_series_cur``)
+    labels: set[Labels]
+
+
 @dataclass(slots=True)
 class _Appended:
     total: int = 0
@@ -139,6 +151,9 @@ class ScrapeLoop:
         self.scrapes = 0
         self._cache: dict[str, _Entry] = {}
         self._metadata: dict[str, tuple[MetricMetadata, int]] = {}
+        #: the last columnar scrape, for the next one with the same series
+        self._repeat: _Repeat | None = None
+        self._skip_flush = False
         self._iter = 0
         self._series_prev: set[Labels] = set()
         self._series_cur: set[Labels] = set()
@@ -285,10 +300,15 @@ class ScrapeLoop:
         self._iter_done(flush=False)
 
     def _stale_markers(self, app: Appender, t_ms: int) -> None:
+        if self._series_prev is self._series_cur:
+            return
         for labels in self._series_prev - self._series_cur:
             _append_ignoring_order(app, labels, t_ms, STALE_NAN)
 
     def _iter_done(self, *, flush: bool) -> None:
+        if self._skip_flush:
+            self._skip_flush = False
+            flush = False
         if flush:
             # Series churn and alternative spellings would grow the cache forever.
             it = self._iter
@@ -316,6 +336,9 @@ class ScrapeLoop:
         if cfg.honor_timestamps and bool((batch.timestamps != NO_TIMESTAMP).any()):
             return None
         keys = batch.series
+        rep = self._repeat
+        if rep is not None and rep.keys == keys:
+            return self._append_repeat(app, rep, batch, t_ms)
         entries = list(map(self._cache.get, keys))
         if None in entries or len(set(keys)) != n:
             return None
@@ -338,10 +361,9 @@ class ScrapeLoop:
                 keep.append(i)
         live = entries if keep is None else [entries[i] for i in keep]
         values = batch.values if keep is None else batch.values[keep]
+        ref_array = np.array(refs, dtype=np.int64)
         try:
-            taken = app.append_batch(
-                np.array(refs, dtype=np.int64), np.full(len(refs), t_ms, dtype=np.int64), values
-            )
+            taken = app.append_batch(ref_array, np.full(len(refs), t_ms, dtype=np.int64), values)
         except UnknownSeriesError:  # the storage dropped a series: look them up again
             for e in entries:
                 if e is not None:
@@ -352,7 +374,9 @@ class ScrapeLoop:
             e.last_iter = it
         cur = self._series_cur
         if taken.all():
-            cur.update([e.labels for e in live if e is not None and e.labels is not None])
+            labels = {e.labels for e in live if e is not None and e.labels is not None}
+            cur.update(labels)
+            self._repeat = _Repeat(keys, ref_array, keep, labels)
         else:
             cur.update(
                 [
@@ -363,6 +387,30 @@ class ScrapeLoop:
             )
         self._stale_markers(app, t_ms)
         return _Appended(total=n, added=len(refs))
+
+    def _append_repeat(
+        self, app: BatchAppender, rep: _Repeat, batch: SampleBatch, t_ms: int
+    ) -> _Appended | None:
+        """The same series in the same order as the last columnar scrape (what a
+        steady exporter sends): its references and label sets again, no cache
+        lookups. Cache entries are not touched, so this scrape does not flush."""
+        values = batch.values if rep.keep is None else batch.values[rep.keep]
+        try:
+            taken = app.append_batch(rep.refs, np.full(rep.refs.size, t_ms, np.int64), values)
+        except UnknownSeriesError:
+            self._repeat = None
+            for e in self._cache.values():
+                e.ref = None
+            return None
+        if not taken.all():  # out-of-order samples: the general path keeps count
+            self._repeat = None
+            app.rollback()
+            return None
+        self._skip_flush = True
+        # Shared, never mutated: the next repeat sees ``prev is cur``, no markers.
+        self._series_cur = rep.labels
+        self._stale_markers(app, t_ms)
+        return _Appended(total=len(batch), added=int(rep.refs.size))
 
     def _append_samples(self, app: Appender, batch: SampleBatch, t_ms: int) -> _Appended:
         cfg = self.cfg
