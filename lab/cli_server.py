@@ -143,7 +143,31 @@ SIZE = ByteSize()
     "--web.enable-remote-write-receiver",
     "enable_rw",
     is_flag=True,
-    help="Accepted for compatibility; the remote-write receiver is not implemented yet.",
+    help="Enable API endpoint accepting remote write requests (POST /api/v1/write).",
+)
+@click.option(
+    "--shard",
+    "shard",
+    type=click.IntRange(min=0),
+    default=0,
+    show_default=True,
+    help="This server's shard number, from 0 (with --total-shards).",
+)
+@click.option(
+    "--total-shards",
+    "total_shards",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="How many servers share the scrape targets; each scrapes its share.",
+)
+@click.option(
+    "--shard-mode",
+    "shard_mode",
+    type=click.Choice(["hashmod", "vertical"]),
+    default="hashmod",
+    show_default=True,
+    help="hashmod: targets by hashmod of __address__; vertical: whole jobs.",
 )
 @click.option(
     "--query.timeout",
@@ -197,13 +221,17 @@ def server(
     enable_lifecycle: bool,
     enable_admin_api: bool,
     enable_rw: bool,
+    shard: int,
+    total_shards: int,
+    shard_mode: str,
     query_timeout: int,
     max_samples: int,
     lookback: int,
     max_concurrency: int,
     log_level: str,
 ) -> None:
-    """Run a Prometheus-compatible server: HTTP API v1, PromQL, federation."""
+    """Run a Prometheus-compatible server: HTTP API v1, PromQL, rules and
+    alerting, remote write/read, sharding, federation."""
     from lab.server.app import PromlabServer, ServerError, ServerOptions, format_duration
     from lab.server.ui import default_dashboards_dir
 
@@ -214,9 +242,11 @@ def server(
     retention_ms = (
         retention_time if retention_time is not None else (0 if retention_size else 15 * 86_400_000)
     )
-    rw = "false"
-    if enable_rw:
-        rw = "true (accepted; the remote-write receiver is not implemented yet)"
+    if shard >= total_shards:
+        raise click.BadParameter(
+            f"must be in [0, {total_shards - 1}] for --total-shards={total_shards}",
+            param_hint="--shard",
+        )
     flags = {
         "config.file": config_file,
         "storage.tsdb.path": tsdb_path,
@@ -228,7 +258,10 @@ def server(
         "web.dashboards-dir": dashboards_dir or "",
         "web.enable-lifecycle": str(enable_lifecycle).lower(),
         "web.enable-admin-api": str(enable_admin_api).lower(),
-        "web.enable-remote-write-receiver": rw,
+        "web.enable-remote-write-receiver": str(enable_rw).lower(),
+        "shard": str(shard),
+        "total-shards": str(total_shards),
+        "shard-mode": shard_mode,
         "query.timeout": format_duration(query_timeout),
         "query.max-samples": str(max_samples),
         "query.lookback-delta": format_duration(lookback),
@@ -247,6 +280,9 @@ def server(
         enable_lifecycle=enable_lifecycle,
         enable_admin_api=enable_admin_api,
         enable_remote_write_receiver=enable_rw,
+        shard=shard,
+        total_shards=total_shards,
+        shard_mode="horizontal" if shard_mode == "hashmod" else shard_mode,
         query_timeout_ms=query_timeout,
         query_max_samples=max_samples,
         query_lookback_delta_ms=lookback,

@@ -434,7 +434,7 @@ class PromlabServer:
         from lab.server.scrape.manager import ScrapeManager
 
         self._scrape = ScrapeManager(
-            self.storage,
+            self.remote,
             self.clock,
             discoverer_factories={"kubernetes_sd_configs": kubernetes_discoverers},
             on_interval=self.metrics.observe_interval,

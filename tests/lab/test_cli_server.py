@@ -42,6 +42,9 @@ def test_server_help_lists_prometheus_flags() -> None:
         "--query.lookback-delta",
         "--web.config.file",
         "--web.external-url",
+        "--shard",
+        "--total-shards",
+        "--shard-mode",
     ):
         assert flag in result.output
 
@@ -52,6 +55,9 @@ def test_bad_flag_values_are_refused() -> None:
     assert "not a valid duration" in result.output
     result = CliRunner().invoke(main, ["server", "--storage.tsdb.retention.size=12XB"])
     assert result.exit_code == 2
+    result = CliRunner().invoke(main, ["server", "--shard=3", "--total-shards=3"])
+    assert result.exit_code == 2
+    assert "--shard" in result.output and "must be in [0, 2]" in result.output
 
 
 def test_missing_config_file_is_a_clear_error(tmp_path: Path) -> None:
@@ -96,7 +102,8 @@ def test_server_runs_serves_and_quits(tmp_path: Path) -> None:
         answer = json.loads(_get(base + "/api/v1/query?query=vector(1)&time=10"))
         assert answer["data"]["result"] == [{"metric": {}, "value": [10, "1"]}]
         flags = json.loads(_get(base + "/api/v1/status/flags"))["data"]
-        assert flags["web.enable-remote-write-receiver"].startswith("true (accepted;")
+        assert flags["web.enable-remote-write-receiver"] == "true"
+        assert (flags["shard"], flags["total-shards"], flags["shard-mode"]) == ("0", "1", "hashmod")
         # SIGHUP reloads the configuration (waited for, not timed).
         config.write_text("global:\n  external_labels:\n    site: reloaded\n")
         proc.send_signal(signal.SIGHUP)
