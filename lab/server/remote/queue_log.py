@@ -226,6 +226,10 @@ class LogTail:
                     self._refs.update(zip(rec.refs, rec.labels, strict=True))
                     self.position = end_pos
                     continue
+                if isinstance(rec, records.TombstonesRecord):
+                    # Deletions are local to the TSDB; remote write only ships samples.
+                    self.position = end_pos
+                    continue
                 try:
                     labels = [self._refs[r] for r in rec.refs.tolist()]
                 except KeyError as exc:
