@@ -2,10 +2,11 @@
 served on a loopback port, and (for the browser tests) Debian's Chromium
 driven by playwright.
 
-The rules engine is not wired into ``/api/v1/rules`` and ``/api/v1/alerts``
-yet, so the UI's server can answer those two from canned Prometheus-shaped
-documents (``RULES`` / ``ALERTS``): the pages are tested against the API's
-contract, whatever produces it.
+The UI's server here can answer ``/api/v1/rules`` and ``/api/v1/alerts``
+from canned Prometheus-shaped documents (``RULES`` / ``ALERTS``), so the pages
+are tested against the API's contract with fixed times and values;
+``test_browser_real_rules.py`` runs the same pages over a real ``promlab
+server`` whose rules fire over the preloaded dataset.
 """
 
 from __future__ import annotations
