@@ -118,10 +118,10 @@ class RemoteWiring:
 
     def _local_covers(self, mint_ms: int) -> bool:
         """Whether the storage holds data from ``mint_ms`` on (upstream's
-        PreferLocalStorageFilter); unknown means no, so remote data is read."""
-        start = getattr(self.storage, "start_time_ms", None)
-        value = start() if callable(start) else start
-        return isinstance(value, int) and mint_ms >= value
+        PreferLocalStorageFilter over the TSDB's start time: its oldest block's,
+        else its head's); unknown or empty means no, so remote data is read."""
+        start = _start_time_ms(self.storage)
+        return start is not None and mint_ms >= start
 
     def __getattr__(self, name: str) -> Any:
         # The admin API (delete, snapshot ...) and the status pages look for the
@@ -192,6 +192,23 @@ class RemoteWiring:
             )
         else:
             app.router.add_post("/api/v1/write", _receiver_disabled)
+
+
+def _start_time_ms(storage: Any) -> int | None:
+    blocks = getattr(storage, "blocks", None)
+    metas = blocks() if callable(blocks) else []
+    if metas:
+        return min(int(m.min_time) for m in metas)
+    head = getattr(storage, "head", None)
+    min_t = getattr(head, "min_t", None)
+    if not callable(min_t):
+        return None
+    t = int(min_t())
+    return None if t == _EMPTY_HEAD else t
+
+
+#: a TSDB head's min_t() before its first sample
+_EMPTY_HEAD = 2**63 - 1
 
 
 async def _receiver_disabled(request: web.Request) -> web.StreamResponse:
