@@ -19,7 +19,7 @@ COMMANDS: dict[str, str] = {
     "cluster": "lab.cli_cluster:cluster",
     "querier": "lab.cli_querier:querier",
     "kube-state-metrics": "lab.cli_kube_state:kube_state_metrics",
-    "scenario": "lab.cli_scenario:scenario",
+    "scenario": "lab.cli_live_scenario:scenario",
     "dashboards": "lab.cli_dashboards:dashboards",
     "demo-app": "lab.cli_live:demo_app",
     "load": "lab.cli_load:load",
