@@ -301,3 +301,19 @@ def _parse_time(text: str) -> float:
     from datetime import datetime
 
     return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
+
+
+def test_a_bad_rule_file_fails_the_start(tmp_path: Path) -> None:
+    import asyncio
+
+    from lab.server.app import ServerError
+
+    config = _config(tmp_path)
+    (tmp_path / "lab.rules.yml").write_text("groups:\n  - name: g\n    rules:\n      - record: x\n")
+    server = PromlabServer(
+        ServerOptions(config_file=str(config), listen_addresses=("127.0.0.1:0",)),
+        storage=MemoryStorage(),
+    )
+    with pytest.raises(ServerError, match="one or more errors occurred while applying"):
+        asyncio.run(server.start())
+    assert server.urls == []  # nothing was served
