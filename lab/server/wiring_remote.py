@@ -22,6 +22,7 @@ anything changes; ``await apply(...)`` then rebuilds only what differs.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass
@@ -85,6 +86,7 @@ class RemoteWiring:
         self._readers: list[tuple[RemoteReadConfig, RemoteReadQueryable]] = []
         #: one merge (and its thread pool) per set of endpoints a query may use
         self._merged: dict[tuple[int, ...], MergeQueryable] = {}
+        self._merged_lock = threading.Lock()
         self._external = Labels()
         self._started = False
 
@@ -107,13 +109,14 @@ class RemoteWiring:
             querier: Querier = self.storage.querier(mint_ms, maxt_ms)
             return querier
         key = tuple(id(q) for _, q in readers)
-        merged = self._merged.get(key)
-        if merged is None:
-            stores: list[Queryable] = [self.storage]
-            stores += [_ExternalLabelsFilter(q, self._external) if c.filter_external_labels
-                       else q for c, q in readers]  # fmt: skip
-            names = ["local storage", *(c.name or c.url for c, _ in readers)]
-            merged = self._merged[key] = MergeQueryable(stores, names=names)
+        with self._merged_lock:  # queries run in several executor threads
+            merged = self._merged.get(key)
+            if merged is None:
+                stores: list[Queryable] = [self.storage]
+                stores += [_ExternalLabelsFilter(q, self._external) if c.filter_external_labels
+                           else q for c, q in readers]  # fmt: skip
+                names = ["local storage", *(c.name or c.url for c, _ in readers)]
+                merged = self._merged[key] = MergeQueryable(stores, names=names)
         return merged.querier(mint_ms, maxt_ms)
 
     def _local_covers(self, mint_ms: int) -> bool:
