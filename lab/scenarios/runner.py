@@ -101,6 +101,9 @@ def _scrape_series(
     offset = stable_seed(job, instance) % grid.interval_ms
     ts: I64 = grid.timestamps + offset
     up = scrapes[0].up >= 0.5
+    # NaN in ``up``: the target is not discovered at that scrape (a pod that
+    # does not exist yet): no scrape at all, so no ``up`` series either.
+    discovered = ~np.isnan(scrapes[0].up)
     target_labels = {**scrapes[0].target_labels, "job": job, "instance": instance}
     all_labels: list[Labels] = []
     rows: list[F64] = []
@@ -134,7 +137,14 @@ def _scrape_series(
         ("scrape_series_added", added),
         ("scrape_duration_seconds", np.round(duration, 6)),
     ):
-        yield GeneratedSeries(Labels.of(target_labels, __name__=name), ts, values)
+        labels = Labels.of(target_labels, __name__=name)
+        if discovered.all():
+            yield GeneratedSeries(labels, ts, values)
+            continue
+        gone = np.zeros_like(discovered)
+        gone[1:] = discovered[:-1] & ~discovered[1:]
+        shown = discovered | gone
+        yield GeneratedSeries(labels, ts[shown], np.where(gone, STALE_NAN, values)[shown])
 
 
 async def play(replay: Replay, appendable: Appendable, clock: Clock) -> int:
