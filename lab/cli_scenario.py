@@ -3,9 +3,15 @@ time and judged against the rule packs."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
+
+if TYPE_CHECKING:
+    from lab.scenarios.suite import TimedRun
+    from lab.scenarios.validate import ScenarioRun
 
 
 @click.group()
@@ -22,50 +28,117 @@ def list_() -> None:
         click.echo(f"{name:24} {cls.duration:>6}  {cls.description}")
 
 
+DirPath = click.Path(exists=True, file_okay=False, path_type=Path)
+FilePath = click.Path(dir_okay=False, path_type=Path)
+
+
 @scenario.command("run")
-@click.argument("names", nargs=-1)
-@click.option("--all", "run_all", is_flag=True, help="Run every scenario and report coverage.")
-@click.option("--rulepacks", type=click.Path(exists=True, file_okay=False, path_type=Path),
-              default=Path("rulepacks"), show_default=True, help="Rule pack directory.")
-def run(names: tuple[str, ...], run_all: bool, rulepacks: Path) -> None:
-    """Replay scenarios, evaluate the rule packs over them and check each
-    scenario's expectations; exit 1 if one fails (or, with --all, if an alert
-    is fired by no scenario)."""
-    from lab.scenarios.evaluate import alert_rules, load_groups, rule_files
+@click.argument("names", nargs=-1, metavar="NAME...|all")
+@click.option("--all", "run_all", is_flag=True, help="Run every scenario (same as NAME 'all').")
+@click.option("--rules", "--rulepacks", "rules", type=DirPath, default=Path("rulepacks"),
+              show_default=True, help="Rule pack directory (<pack>/<pack>.rules.yml).")
+@click.option("--dashboards", type=DirPath, default=None,
+              help="Dashboards to plot in --report (default: ./dashboards if it exists).")
+@click.option("--report", type=FilePath, default=None,
+              help="Write the self-contained HTML replay report here (with several "
+                   "scenarios: FILE-<scenario>.html each).")
+@click.option("--junit", type=FilePath, default=None,
+              help="Write a JUnit XML file: one testcase per expectation.")
+@click.option("--progress/--no-progress", default=None,
+              help="Progress bar on stderr (default: when stderr is a terminal).")
+def run(names: tuple[str, ...], run_all: bool, rules: Path, dashboards: Path | None,
+        report: Path | None, junit: Path | None, progress: bool | None) -> None:
+    """Replay scenarios into an in-memory store in simulated time, evaluate
+    the rule packs over each and check its expectations (its alerts fire in
+    time and resolve after recovery; nothing fires in the quiet baseline).
+
+    Exits 1 if an expectation fails or, when running all, if an alert rule is
+    fired by no scenario."""
+    from lab.scenarios.evaluate import PackEvaluationError, alert_rules, load_groups, rule_files
     from lab.scenarios.library import discover
-    from lab.scenarios.validate import coverage, run_scenario
+    from lab.scenarios.suite import run_suite
+    from lab.scenarios.validate import coverage
+    from lab.server.rules.errors import RulesError
 
     library = discover()
+    if "all" in names:
+        run_all, names = True, tuple(n for n in names if n != "all")
     if run_all:
         names = tuple(library)
     if not names:
-        raise click.UsageError("name a scenario (see `promlab scenario list`) or use --all")
+        raise click.UsageError("name a scenario (see `promlab scenario list`) or 'all'")
     unknown = [n for n in names if n not in library]
     if unknown:
-        raise click.BadParameter(f"no scenario {', '.join(unknown)}", param_hint="NAMES")
-    groups = load_groups(rule_files(rulepacks))
-    runs, failed = [], False
-    for name in names:
-        result = run_scenario(library[name], groups)
-        runs.append(result)
-        start = library[name].start_ms()
-        click.echo(f"{name}: {len(result.replay.series)} series, "
-                   f"{result.replay.samples} samples, {'ok' if result.ok else 'FAILED'}")
-        for v in result.verdicts:
-            click.echo(f"  {'ok  ' if v.ok else 'FAIL'} {v.what}: {v.detail}")
-        fired: dict[str, int] = {}
-        for ep in result.episodes:
-            key = f"{ep.alert}{{severity={ep.labels.get('severity')}}}"
-            fired.setdefault(key, ep.fired_ms)
-        for key, t in sorted(fired.items(), key=lambda kv: kv[1]):
-            click.echo(f"  fired {key} at +{(t - start) // 60000}m")
-        failed |= not result.ok
+        raise click.BadParameter(f"no scenario {', '.join(unknown)}", param_hint="NAME")
+    files = rule_files(rules)
+    if not files:
+        raise click.BadParameter(f"no <pack>/<pack>.rules.yml under {rules}", param_hint="--rules")
+    try:
+        groups = load_groups(files)
+        runs = run_suite([library[n] for n in names], groups, on_run=_print_run,
+                         progress=progress)
+    except (RulesError, PackEvaluationError) as exc:
+        raise click.ClickException(str(exc)) from None
+    failed = [t.run for t in runs if not t.run.ok]
+    never: list[str] = []
+    rule_names: list[str] = []
     if run_all:
-        missing = coverage(groups, runs)
-        total = len(alert_rules(groups))
-        click.echo(f"coverage: {total - len(missing)}/{total} alert rules fired by a scenario")
-        for m in missing:
+        never = coverage(groups, [t.run for t in runs])
+        rule_names = sorted({f"{r.name}{{severity={r.labels.get('severity', '')}}}"
+                             for r in alert_rules(groups)})
+        click.echo(f"coverage: {len(rule_names) - len(never)}/{len(rule_names)} alert rules "
+                   "fired by a scenario")
+        for m in never:
             click.echo(f"  never fired: {m}")
-        failed |= bool(missing)
-    if failed:
+    if junit is not None:
+        from lab.scenarios.junit import write_junit
+
+        write_junit(junit, runs, alert_rules=rule_names, never_fired=never)
+        click.echo(f"junit: {junit}")
+    if report is not None:
+        _write_reports(report, runs, dashboards, click.echo)
+    if failed or never:
+        click.echo(_failure_message(failed, never), err=True)
         raise SystemExit(1)
+
+
+def _print_run(timed: TimedRun, write: Callable[[str], None]) -> None:
+    result = timed.run
+    start = result.scenario.start_ms()
+    write(f"{result.scenario.name}: {len(result.replay.series)} series, "
+          f"{result.replay.samples} samples, {result.scenario.duration} replayed in "
+          f"{timed.seconds:.2f}s, {'ok' if result.ok else 'FAILED'}")
+    for v in result.verdicts:
+        write(f"  {'ok  ' if v.ok else 'FAIL'} {v.what}: {v.detail}")
+    fired: dict[str, int] = {}
+    for ep in result.episodes:
+        fired.setdefault(f"{ep.alert}{{severity={ep.labels.get('severity')}}}", ep.fired_ms)
+    for key, t in sorted(fired.items(), key=lambda kv: kv[1]):
+        write(f"  fired {key} at +{(t - start) // 60000}m")
+
+
+def _failure_message(failed: list[ScenarioRun], never: list[str]) -> str:
+    lines = []
+    if failed:
+        misses = sum(not v.ok for r in failed for v in r.verdicts)
+        lines.append(f"FAILED: {misses} expectation(s) missed in "
+                     f"{', '.join(r.scenario.name for r in failed)}:")
+        lines += [f"  {r.scenario.name}: {v.what}: {v.detail}"
+                  for r in failed for v in r.verdicts if not v.ok]
+    if never:
+        lines.append(f"FAILED: {len(never)} alert rule(s) fired by no scenario: {', '.join(never)}")
+    return "\n".join(lines)
+
+
+def _write_reports(path: Path, runs: list[TimedRun], dashboards: Path | None,
+                   echo: Callable[[str], None]) -> None:
+    from lab.report import write_report
+
+    if dashboards is None and Path("dashboards").is_dir():
+        dashboards = Path("dashboards")
+    boards = sorted(dashboards.glob("*.json")) if dashboards is not None else []
+    for timed in runs:
+        name = timed.run.scenario.name
+        target = path if len(runs) == 1 else path.with_name(f"{path.stem}-{name}{path.suffix}")
+        write_report(target, timed.run, boards)
+        echo(f"report: {target}")
