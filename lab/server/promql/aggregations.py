@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import numpy as np
 
+from lab.model.gofloat import format_g
 from lab.model.labels import METRIC_NAME, Labels
 from lab.server.promql.aggregations_select import count_values, select_series
 from lab.server.promql.context import EvalContext
 from lab.server.promql.errors import EvalError
 from lab.server.promql.kahan import kahan_inc
 from lab.server.promql.opsupport import (
-    format_float_g,
     group_ids,
     members_by_rank,
     sorted_groups,
@@ -110,7 +110,7 @@ def _check_quantile(ctx: EvalContext, node: AggregateExpr, q: F64) -> None:
     if bad.any():
         assert node.param is not None
         for value in dict.fromkeys(float(v) for v in q[bad]):
-            msg = f"quantile value should be between 0 and 1, got {format_float_g(value)}"
+            msg = f"quantile value should be between 0 and 1, got {format_g(value)}"
             warn(ctx, node.param.pos, msg)
 
 

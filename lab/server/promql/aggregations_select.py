@@ -9,13 +9,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from lab.model.gofloat import format_f, format_g, format_g21
 from lab.model.labels import METRIC_NAME, Labels
 from lab.server.promql.context import EvalContext
 from lab.server.promql.errors import EvalError
 from lab.server.promql.opsupport import (
-    format_float_f,
-    format_float_g,
-    format_float_v,
     go_quote,
     group_ids,
     is_valid_label_name,
@@ -110,7 +108,7 @@ def _k_param(param: F64, num_series: int) -> I64:
         raise EvalError("Parameter value is NaN")
     big = (param >= 2.0**63) | (param < -(2.0**63))
     if big.any():
-        raise EvalError(f"Scalar value {format_float_v(float(param[big][0]))} overflows int64")
+        raise EvalError(f"Scalar value {format_g21(float(param[big][0]))} overflows int64")
     k = np.trunc(param).astype(np.int64)
     return np.clip(k, 0, num_series)
 
@@ -124,8 +122,8 @@ def _ratio_param(ctx: EvalContext, node: AggregateExpr, param: F64) -> F64:
         warn(
             ctx,
             node.param.pos,
-            f"ratio value should be between -1 and 1, got {format_float_g(value)}, "
-            f"capping to {format_float_g(cap)}",
+            f"ratio value should be between -1 and 1, got {format_g(value)}, "
+            f"capping to {format_g(cap)}",
         )
     return np.clip(param, -1.0, 1.0)
 
@@ -140,7 +138,7 @@ def count_values(node: AggregateExpr, vec: InstantVector, label: str, steps: int
     vals = vec.values[rows, cols]
     # Group by the exact bits so that 0 and -0 stay apart ("0" vs "-0").
     bits, inverse = np.unique(vals.view(np.int64), return_inverse=True)
-    texts = [format_float_f(float(b)) for b in bits.view(np.float64)]
+    texts = [format_f(float(b)) for b in bits.view(np.float64)]
     key_ids, key_uniques = group_ids([_key(lbl, node) for lbl in vec.labels])
     combo, combo_inv = np.unique(key_ids[rows] * len(bits) + inverse.ravel(), return_inverse=True)
     # Only distinct (group, value) pairs reach Python; they become output series.

@@ -15,10 +15,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from lab.model.gofloat import format_g
 from lab.model.labels import METRIC_NAME, Labels
 from lab.server.promql.context import EvalContext
 from lab.server.promql.function_args import FunctionImpl, scalar_arg, string_arg, vector_arg
-from lab.server.promql.opsupport import format_float_g, go_quote, info, warn
+from lab.server.promql.opsupport import go_quote, info, warn
 from lab.server.promql.parser.ast import Call, Expr
 from lab.server.promql.values import BOOL, F64, InstantVector, Value
 
@@ -163,7 +164,7 @@ def bucket_quantile(q: F64, g: BucketGroup) -> tuple[F64, BOOL]:
 def _warn_quantile(ctx: EvalContext, expr: Expr, q: F64) -> None:
     bad = np.isnan(q) | (q < 0) | (q > 1)
     for value in dict.fromkeys(float(v) for v in q[bad]):
-        msg = f"quantile value should be between 0 and 1, got {format_float_g(value)}"
+        msg = f"quantile value should be between 0 and 1, got {format_g(value)}"
         warn(ctx, expr.pos, msg)
 
 
@@ -209,7 +210,7 @@ def format_openmetrics_float(f: float) -> str:
         return "NaN"
     if math.isinf(f):
         return "+Inf" if f > 0 else "-Inf"
-    s = format_float_g(f)
+    s = format_g(f)
     return s if ("e" in s or "." in s) else s + ".0"
 
 

@@ -4,8 +4,8 @@
   series, never per step);
 * Kahan-Neumaier compensated addition on whole arrays, exactly as upstream's
   ``kahansum.Inc`` (the corpus encodes its rounding, see aggregators.test);
-* Go's number and string formatting where upstream prints values into label
-  values or messages (``strconv.FormatFloat``, ``%g``, ``%q``, ``Labels.String``);
+* Go's string formatting where upstream prints into label values or messages
+  (``%q``, ``Labels.String``; numbers: :mod:`lab.model.gofloat`);
 * annotation texts with upstream's ``(line:col)`` suffix;
 * merging output series that ended up with identical labels (upstream merges
   them across steps and fails on a clash within one step).
@@ -13,7 +13,6 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 
 import numpy as np
@@ -69,45 +68,6 @@ def members_by_rank(ids: I64, num_groups: int) -> list[tuple[I64, I64]]:
 
 
 # --- Go formatting -------------------------------------------------------------------
-
-
-def format_float_f(f: float) -> str:
-    """``strconv.FormatFloat(f, 'f', -1, 64)``: shortest digits, never an exponent."""
-    if math.isnan(f):
-        return "NaN"
-    if math.isinf(f):
-        return "+Inf" if f > 0 else "-Inf"
-    return np.format_float_positional(f, unique=True, trim="-")
-
-
-def format_float_g(f: float) -> str:
-    """Go's ``%g`` (shortest digits; exponent form below 1e-4 or from 1e6)."""
-    if math.isnan(f):
-        return "NaN"
-    if math.isinf(f):
-        return "+Inf" if f > 0 else "-Inf"
-    if f == 0:
-        return "-0" if math.copysign(1.0, f) < 0 else "0"
-    digits, exp = _shortest_digits(abs(f))
-    sign = "-" if f < 0 else ""
-    # strconv switches to %e when exp < -4 || exp >= eprec; eprec is 6 for
-    # the shortest representation.
-    if exp < -4 or exp >= 6:
-        mant = digits[0] + ("." + digits[1:] if len(digits) > 1 else "")
-        return f"{sign}{mant}e{'-' if exp < 0 else '+'}{abs(exp):02d}"
-    return sign + np.format_float_positional(abs(f), unique=True, trim="-")
-
-
-def _shortest_digits(f: float) -> tuple[str, int]:
-    """Shortest round-trip decimal digits of f > 0 and the decimal exponent of the first."""
-    mant, _, exp = repr(f).partition("e")
-    exp = exp or "0"
-    int_part, _, frac = mant.partition(".")
-    frac = frac.rstrip("0") if frac != "0" else ""
-    digits = (int_part + frac).lstrip("0")
-    lead_zeros = len(int_part + frac) - len((int_part + frac).lstrip("0"))
-    e10 = int(exp) + len(int_part) - 1 - lead_zeros
-    return digits.rstrip("0") or "0", e10
 
 
 _ESCAPES = {7: "\\a", 8: "\\b", 12: "\\f", 10: "\\n", 13: "\\r", 9: "\\t", 11: "\\v"}
@@ -223,13 +183,3 @@ def drop_absent(vec: InstantVector) -> InstantVector:
     if keep.all():
         return vec
     return take_rows(vec, np.flatnonzero(keep))
-
-
-def format_float_v(f: float) -> str:
-    """Go's ``%v`` for a float64: like ``%g`` but the exponent form starts at 1e21."""
-    if math.isnan(f) or math.isinf(f) or f == 0:
-        return format_float_g(f)
-    digits, exp = _shortest_digits(abs(f))
-    if exp < -4 or exp >= max(21, len(digits)):
-        return format_float_g(f) if exp < -4 or exp >= 6 else format_float_f(f)
-    return format_float_f(f)

@@ -15,12 +15,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from lab.model.gofloat import format_e
 from lab.server.rules.alerting import Alert, AlertingRule, AlertState
 from lab.server.rules.errors import RulesError
 from lab.server.rules.group import Group, Rule
 from lab.server.rules.manager import RuleManager
 from lab.server.rules.notifier import Notifier, rfc3339
-from lab.server.rules.templates.gofmt import go_format_e
 
 ZERO_TIME = "0001-01-01T00:00:00Z"
 
@@ -31,7 +31,7 @@ def _time(ms: int | None) -> str:
 
 def _value(v: float) -> str:
     """``strconv.FormatFloat(v, 'e', -1, 64)``."""
-    return go_format_e(v).lower().replace("inf", "Inf").replace("nan", "NaN")
+    return format_e(v)
 
 
 def alert_json(a: Alert) -> dict[str, Any]:

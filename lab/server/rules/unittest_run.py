@@ -27,6 +27,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from lab.model.durations import format_go_duration_ns
+from lab.model.durations import format_model_duration_ms as model_duration
+from lab.model.gofloat import format_e
 from lab.model.labels import Labels, quote
 from lab.server.promql.engine import Engine, ScalarResult, VectorResult
 from lab.server.promql.errors import ParseError, PromQLError
@@ -38,13 +41,11 @@ from lab.server.promql.promqltest.notation import (
     parse_value_columns,
 )
 from lab.server.rules.alerting import AlertingRule
-from lab.server.rules.durations import go_duration, model_duration
 from lab.server.rules.errors import RuleFileError, UnitTestFileError
 from lab.server.rules.group import Group
 from lab.server.rules.recording import RecordingRule
 from lab.server.rules.rule import engine_query_func
 from lab.server.rules.rulefile import load_rule_file
-from lab.server.rules.templates.gofmt import go_format_e as _go_e
 from lab.server.rules.unittest_file import (
     AlertTest,
     TestFile,
@@ -295,8 +296,8 @@ def _run_group(
 
 
 def _dump(storage: MemoryStorage, maxt: int) -> None:
-    print(f"DEBUG: Dump of all data (input series and rules) at {go_duration(maxt)}:",
-          file=sys.stderr)  # fmt: skip
+    at = format_go_duration_ns(maxt * 1_000_000)
+    print(f"DEBUG: Dump of all data (input series and rules) at {at}:", file=sys.stderr)
     for series in storage.querier(-(1 << 62), maxt).select([]):
         print(f"DEBUG:   {series.labels} {series.values[-1]!r} @ {int(series.timestamps[-1])}",
               file=sys.stderr)  # fmt: skip
@@ -350,7 +351,8 @@ def _stepwise(
             for err in g.eval(ts, query, storage):
                 if id(err.rule) not in failed_rules:
                     failed_rules.add(id(err.rule))
-                    text = f"    rule: {err.rule.name}, time: {go_duration(ts)}, err: {err.message}"
+                    when = format_go_duration_ns(ts * 1_000_000)
+                    text = f"    rule: {err.rule.name}, time: {when}, err: {err.message}"
                     gr.failures.append(Failure(text))
         if k in check_steps:
             names = {t.alertname for t in check_steps[k]}
@@ -469,7 +471,9 @@ def _canon_hist(text: str) -> Histogram:
 def _samples_str(samples: list[tuple[Labels, float, str]]) -> str:
     if not samples:
         return "nil"
-    return ", ".join(_labels_str(lab) + " " + (h if h else _go_e(v)) for lab, v, h in samples)
+    return ", ".join(
+        _labels_str(lab) + " " + (h if h else format_e(v, upper=True)) for lab, v, h in samples
+    )
 
 
 def _go_q(s: str) -> str:

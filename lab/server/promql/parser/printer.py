@@ -10,8 +10,9 @@ none, as upstream.
 from __future__ import annotations
 
 import math
-from decimal import Decimal
 
+from lab.model.durations import format_model_duration_ms
+from lab.model.gofloat import format_f, format_g
 from lab.model.labels import is_legacy_label_name, is_legacy_metric_name
 from lab.model.matcher import Matcher, MatchType
 from lab.server.promql.parser.ast import (
@@ -31,7 +32,7 @@ from lab.server.promql.parser.ast import (
     VectorMatching,
     VectorSelector,
 )
-from lab.server.promql.parser.literals import format_duration_ms, format_number, go_quote
+from lab.server.promql.parser.literals import go_quote
 
 METRIC_NAME = "__name__"
 
@@ -107,8 +108,8 @@ def _number(e: NumberLiteral) -> str:
     if e.duration:
         ms = _duration_ms(e.value)
         if ms is not None:
-            return format_duration_ms(ms)
-    return format_number(e.value)
+            return format_model_duration_ms(ms)
+    return format_f(e.value)
 
 
 def _range(e: Expr) -> str:
@@ -116,7 +117,7 @@ def _range(e: Expr) -> str:
     if isinstance(e, NumberLiteral):
         ms = _duration_ms(e.value)
         if ms is not None:
-            return format_duration_ms(ms)
+            return format_model_duration_ms(ms)
     return to_string(e)
 
 
@@ -134,19 +135,8 @@ def _at(at: AtModifier | None) -> str:
     return f" @ {at.timestamp:.3f}"
 
 
-def go_format_float(v: float) -> str:
-    """Go's ``%v`` for a float64: shortest digits, exponent form from 1e+06 up
-    and below 1e-04 (``strconv.FormatFloat(v, 'g', -1, 64)``)."""
-    if math.isnan(v) or math.isinf(v) or v == 0:
-        return format_number(v)
-    _, digits, exponent = Decimal(repr(v)).normalize().as_tuple()
-    assert isinstance(exponent, int)
-    exp = len(digits) - 1 + exponent  # power of ten of the first digit
-    if -4 <= exp < 6:
-        return format_number(v)
-    text = "".join(map(str, digits))
-    mantissa = text[0] + ("." + text[1:] if len(text) > 1 else "")
-    return f"{'-' if v < 0 else ''}{mantissa}e{'-' if exp < 0 else '+'}{abs(exp):02d}"
+#: Go's ``%v`` for a float64 (``fill (...)`` values); the name is older than lab.model.gofloat.
+go_format_float = format_g
 
 
 # -- selectors ---------------------------------------------------------------------
@@ -232,12 +222,12 @@ def _fill(left: float | None, right: float | None) -> str:
     if left is None and right is None:
         return ""
     if left is not None and right is not None and (left == right or _both_nan(left, right)):
-        return f" fill ({go_format_float(left)})"
+        return f" fill ({format_g(left)})"
     text = ""
     if left is not None:
-        text += f" fill_left ({go_format_float(left)})"
+        text += f" fill_left ({format_g(left)})"
     if right is not None:
-        text += f" fill_right ({go_format_float(right)})"
+        text += f" fill_right ({format_g(right)})"
     return text
 
 

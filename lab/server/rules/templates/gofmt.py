@@ -10,10 +10,9 @@ from __future__ import annotations
 import json
 import math
 import re
-from decimal import Decimal
 from typing import Any
 
-from lab.server.promql.parser.printer import go_format_float
+from lab.model.gofloat import format_g
 
 
 def go_type(v: Any) -> str:
@@ -34,20 +33,12 @@ def go_type(v: Any) -> str:
     return str(getattr(v, "go_type", type(v).__name__))
 
 
-def go_float(v: float) -> str:
-    if math.isnan(v):
-        return "NaN"
-    if math.isinf(v):
-        return "+Inf" if v > 0 else "-Inf"
-    return go_format_float(v)
-
-
 def sprint_value(v: Any) -> str:
     """``fmt.Sprint(v)`` for one operand."""
     if isinstance(v, bool):
         return "true" if v else "false"
     if isinstance(v, float):
-        return go_float(v)
+        return format_g(v)
     if isinstance(v, (int, str)):
         return str(v)
     if v is None:
@@ -101,7 +92,7 @@ def _fmt_float(verb: str, v: float, flags: str, prec: int | None) -> str:
         return s
     sign = "+" if "+" in flags and v >= 0 else (" " if " " in flags and v >= 0 else "")
     if (verb in "gG" and prec is None) or verb == "v":
-        s = go_format_float(v)
+        s = format_g(v)
         return sign + (s.upper() if verb == "G" else s)
     p = 6 if prec is None else prec
     py = {"f": "f", "F": "f", "e": "e", "E": "E", "g": "g", "G": "G"}[verb]
@@ -172,19 +163,3 @@ def _one(verb: str, v: Any, flags: str, width: int | None, prec: int | None) -> 
             return _pad(_fmt_float(verb, v, flags, prec), flags, width, True)
         return _bad(verb, v)
     return f"%!{verb}({go_type(v)}={sprint_value(v)})"
-
-
-def go_format_e(v: float) -> str:
-    """``strconv.FormatFloat(v, 'E', -1, 64)``: shortest digits, exponent form."""
-    if math.isnan(v):
-        return "NaN"
-    if math.isinf(v):
-        return "+Inf" if v > 0 else "-Inf"
-    if v == 0:
-        return "-0E+00" if math.copysign(1.0, v) < 0 else "0E+00"
-    _, digits, exponent = Decimal(repr(abs(v))).normalize().as_tuple()
-    assert isinstance(exponent, int)
-    d = "".join(map(str, digits))
-    e10 = len(d) - 1 + exponent
-    m = d[0] + ("." + d[1:] if len(d) > 1 else "")
-    return f"{'-' if v < 0 else ''}{m}E{'+' if e10 >= 0 else '-'}{abs(e10):02d}"
