@@ -4,7 +4,8 @@
 --web.listen-address 127.0.0.1:PORT --rules 'dir/*.yml' --evaluation-interval 1s
 --query.lookback-delta 5s`` runs the lab server (``lab.server.app.PromlabServer``:
 scraping, TSDB, HTTP API, UI) and, in the same event loop over the same
-storage, a ``RuleManager`` evaluating ``--rules``: recording results,
+storage, a ``RuleManager`` evaluating ``--rules``, and with
+``--scaling.config-file`` the autoscaling endpoints (``lab.live.scaling_api``): recording results,
 ``ALERTS`` and ``ALERTS_FOR_STATE`` land in the TSDB, so ``ALERTS`` can be
 queried through ``/api/v1/query`` and seen in the UI.
 
@@ -26,10 +27,14 @@ import contextlib
 import logging
 import signal
 import sys
+from typing import TYPE_CHECKING, Any
 
 from lab.clock import RealClock
 from lab.live.burn import die_with_parent
 from lab.server.promql.parser.literals import parse_duration_ms
+
+if TYPE_CHECKING:
+    from lab.server.app import PromlabServer
 
 
 def _args(argv: list[str]) -> argparse.Namespace:
@@ -40,11 +45,13 @@ def _args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--rules", action="append", default=[], help="rule file glob (repeatable)")
     p.add_argument("--evaluation-interval", dest="interval", default="1m")
     p.add_argument("--query.lookback-delta", dest="lookback", default="5m")
+    p.add_argument("--scaling.config-file", dest="scaling", default=None,
+                   help="YAML {metrics: {name: query}}: serve them for KEDA and HPAs")
     return p.parse_args(argv)
 
 
 async def serve(args: argparse.Namespace) -> None:
-    from lab.server.app import PromlabServer, ServerOptions
+    from lab.server.app import ServerOptions
     from lab.server.promql.engine import Engine
     from lab.server.rules.manager import RuleManager
     from lab.server.rules.rule import engine_query_func
@@ -56,7 +63,7 @@ async def serve(args: argparse.Namespace) -> None:
         listen_addresses=(args.listen,),
         query_lookback_delta_ms=lookback_ms,
     )
-    server = PromlabServer(options)
+    server = _server_class(args.scaling)(options)
     clock = RealClock()
     engine = Engine(lookback_delta_ms=lookback_ms)
     rules = RuleManager(
@@ -81,6 +88,24 @@ async def serve(args: argparse.Namespace) -> None:
         with contextlib.suppress(asyncio.CancelledError):
             await rules_task
         await server.stop()
+
+
+def _server_class(scaling: str | None) -> type[PromlabServer]:
+    """``PromlabServer``, plus the autoscaling routes when ``scaling`` names a file."""
+    from lab.server.app import PromlabServer
+
+    if scaling is None:
+        return PromlabServer
+    from lab.live.scaling_api import ScalingApi, add_scaling_routes, load_metrics
+
+    metrics = load_metrics(scaling)
+
+    class WithScaling(PromlabServer):
+        def _add_own_routes(self, app: Any) -> None:
+            super()._add_own_routes(app)
+            add_scaling_routes(app, ScalingApi(metrics, self.storage))
+
+    return WithScaling
 
 
 def main(argv: list[str]) -> int:

@@ -21,7 +21,9 @@ Queries may use ``$namespace`` (the request's namespace) and ``$selector``
 absent), e.g. ``sum(rate(http_requests_total{namespace="$namespace", $selector}[2m]))``.
 
 Mounting: ``add_scaling_routes(app, ScalingApi(metrics, queryable))`` on any
-aiohttp application (the lab server's is the natural one). ``ScalingApi.source()``
+aiohttp application (the lab server's is the natural one; the live lab's
+server mounts it, see ``lab.live.lab_server``); ``load_metrics(path)`` reads
+``{metrics: {name: query}}`` YAML. ``ScalingApi.source()``
 is a ``lab.cluster.hpa.MetricSource`` over the same queries, so the simulated
 cluster's HPA controller reads exactly what a real HPA would.
 """
@@ -35,6 +37,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, Final
 
 from aiohttp import web
@@ -63,6 +66,22 @@ class ScalingMetrics:
     def render(self, name: str, namespace: str = "", selector: str = "") -> str:
         template = string.Template(self.queries[name])
         return template.safe_substitute(namespace=namespace, selector=matchers(selector))
+
+
+def load_metrics(path: str | Path) -> ScalingMetrics:
+    """``{metrics: {name: query, ...}}`` from a YAML file (``ScalingQueryError`` if malformed)."""
+    import yaml
+
+    try:
+        doc = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError) as exc:
+        raise ScalingQueryError(f"cannot read scaling metrics {path}: {exc}") from None
+    metrics = doc.get("metrics") if isinstance(doc, dict) else None
+    if not isinstance(metrics, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in metrics.items()
+    ):
+        raise ScalingQueryError(f"{path}: expected 'metrics:' mapping names to PromQL queries")
+    return ScalingMetrics(metrics)
 
 
 def matchers(selector: str) -> str:

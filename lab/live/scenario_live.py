@@ -214,6 +214,21 @@ def scrape_config(p: LivePlan, ports: Ports) -> dict[str, Any]:
     }
 
 
+def scaling_metrics(p: LivePlan, interval_ms: int) -> dict[str, str]:
+    """What the live lab serves to KEDA / an HPA (``lab.live.scaling_api``)."""
+    window = _ms(max(scale_ms(120_000, p.scale), 4 * interval_ms))
+    out = {"node_cpu_utilisation":
+           f'1 - avg(rate(node_cpu_seconds_total{{job="node", mode="idle"}}[{window}]))'}
+    if p.web is not None:
+        job = p.web.name
+        out[f"{job}_rps"] = f'sum(rate(http_requests_total{{job="{job}"}}[{window}]))'
+        out[f"{job}_p99_seconds"] = (
+            "histogram_quantile(0.99, sum by (le) "
+            f'(rate(http_request_duration_seconds_bucket{{job="{job}"}}[{window}])))'
+        )
+    return out
+
+
 def lookback_ms(p: LivePlan, interval_ms: int) -> int:
     return max(scale_ms(300_000, p.scale), 4 * interval_ms)
 
@@ -342,7 +357,11 @@ def prepare(p: LivePlan, ports: Ports, rulepacks: Path, workdir: Path) -> tuple[
     for src in rule_files(rulepacks):
         scale_rule_file(src, rules_dir / src.name, p.scale)
     config = workdir / "prometheus.yml"
-    config.write_text(yaml.safe_dump(scrape_config(p, ports), sort_keys=False))
+    cfg = scrape_config(p, ports)
+    config.write_text(yaml.safe_dump(cfg, sort_keys=False))
+    interval_ms = round(seconds(cfg["global"]["scrape_interval"]) * 1000)
+    (workdir / "scaling.yml").write_text(
+        yaml.safe_dump({"metrics": scaling_metrics(p, interval_ms)}, sort_keys=False))
     return config, [str(rules_dir / "*.yml")]
 
 
@@ -389,7 +408,8 @@ def _run(lab: Lab, p: LivePlan, ports: Ports, config: Path, rule_globs: list[str
             "--web.listen-address", f"{loopback}:{ports.server}",
             *[a for g in rule_globs for a in ("--rules", g)],
             "--evaluation-interval", cfg["global"]["evaluation_interval"],
-            "--query.lookback-delta", _ms(lookback_ms(p, interval_ms))]),
+            "--query.lookback-delta", _ms(lookback_ms(p, interval_ms)),
+            "--scaling.config-file", str(lab.workdir / "scaling.yml")]),
          f"{server_url}/-/ready"),
     ]
     if p.web is not None:
@@ -411,6 +431,9 @@ def _run(lab: Lab, p: LivePlan, ports: Ports, config: Path, rule_globs: list[str
          f"= {p.duration_s:.0f}s; scrape every {cfg['global']['scrape_interval']}, "
          f"rules every {cfg['global']['evaluation_interval']}")
     echo(f"  lab server {server_url}  (query ALERTS at {server_url}/query)")
+    echo(f"  autoscaling metrics {server_url}/scaling/v1/metrics/<name> and "
+         f"{server_url}/apis/external.metrics.k8s.io/v1beta1/namespaces/<ns>/<name>: "
+         + ", ".join(scaling_metrics(p, interval_ms)))
     if p.web is not None:
         echo(f"  demo app {demo_url} as job={p.web.name}; locust metrics "
              f"http://{loopback}:{ports.locust}/metrics")

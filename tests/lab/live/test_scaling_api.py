@@ -5,6 +5,7 @@ same queries as the HPA controller's metric source."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,6 +18,7 @@ from lab.live.scaling_api import (
     ScalingMetrics,
     ScalingQueryError,
     add_scaling_routes,
+    load_metrics,
     matchers,
 )
 from lab.model.labels import Labels
@@ -119,3 +121,12 @@ def test_matchers_and_hpa_source(api: ScalingApi) -> None:
     assert source.read("app", rps) == pytest.approx(10.0)
     assert source.read("app", MetricTarget("External", "per_job", "Value", 1.0)) is None
     assert source.read("app", MetricTarget("External", "unknown", "Value", 1.0)) is None
+
+
+def test_load_metrics(tmp_path: Path) -> None:
+    path = tmp_path / "scaling.yml"
+    path.write_text("metrics:\n  shop_rps: sum(rate(http_requests_total[1m]))\n")
+    assert load_metrics(path).queries == {"shop_rps": "sum(rate(http_requests_total[1m]))"}
+    path.write_text("metrics: [a, b]\n")
+    with pytest.raises(ScalingQueryError, match="expected 'metrics:'"):
+        load_metrics(path)

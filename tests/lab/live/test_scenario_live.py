@@ -4,6 +4,8 @@ with every process gone afterwards — also when the run fails."""
 
 from __future__ import annotations
 
+import json
+import urllib.request
 from pathlib import Path
 
 import psutil
@@ -132,17 +134,28 @@ def test_live_run_slow_checkout(tmp_path: Path) -> None:
 
 def test_live_run_cleans_up_on_failure(tmp_path: Path) -> None:
     """An error once everything is up (here: from the progress callback) still
-    stops and reaps every child before it propagates."""
+    stops and reaps every child before it propagates. On the way, the running
+    lab server answers KEDA's metrics-api shape."""
 
     class Boom(Exception):
         pass
 
     before = _children()
+    answers: list[dict[str, object]] = []
 
     def echo(line: str) -> None:
+        if not line.startswith("  lab server "):
+            return
         assert len(_children() - before) >= 5, "the lab should be running now"
+        server = line.split()[2]
+        assert server.startswith("http://127.0.0.1:")
+        opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+        with opener.open(f"{server}/scaling/v1/metrics/checkout_rps", timeout=10) as r:
+            answers.append(json.loads(r.read()))
         raise Boom(line)
 
     with pytest.raises(Boom):
         run_live(get("slow-checkout"), 60.0, RULEPACKS, echo=echo, workdir=tmp_path / "run")
     assert _children() <= before
+    assert answers and answers[0]["metric"] == "checkout_rps"
+    assert isinstance(answers[0]["value"], float)
