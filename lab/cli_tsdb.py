@@ -13,7 +13,8 @@ from pathlib import Path
 
 import click
 
-HOUR_MS = 3_600_000
+from lab.model.durations import parse_model_duration_ms
+from lab.model.errors import DurationError
 
 
 @click.group()
@@ -72,12 +73,13 @@ def import_openmetrics_cmd(
 
 
 def _duration_ms(text: str) -> int:
-    units = {"ms": 1, "s": 1000, "m": 60_000, "h": HOUR_MS, "d": 24 * HOUR_MS}
-    for unit in sorted(units, key=len, reverse=True):
-        if text.endswith(unit) and text[: -len(unit)].isdigit():
-            value = int(text[: -len(unit)]) * units[unit]
-            if value > 0:
-                return value
+    """A positive Prometheus duration (``2h``, ``90m``, ``1d``) in ms."""
+    try:
+        value = parse_model_duration_ms(text)
+    except DurationError:
+        value = 0
+    if value > 0:
+        return value
     raise click.BadParameter(f"not a duration: {text!r}", param_hint="--max-block-duration")
 
 

@@ -14,6 +14,8 @@ from typing import Any, NoReturn
 
 import yaml
 
+from lab.model.durations import format_model_duration_ms, parse_model_duration_ms
+from lab.model.errors import DurationError
 from lab.model.labels import Labels, is_legacy_label_name
 
 from .config_errors import ConfigSyntaxError, ConfigValueError
@@ -171,43 +173,19 @@ def tag(node: yaml.Node) -> str:
 
 # -- durations and sizes (Prometheus model.Duration, alecthomas/units) -----------
 
-_UNIT_MS = {
-    "y": 365 * 24 * 3600 * 1000,
-    "w": 7 * 24 * 3600 * 1000,
-    "d": 24 * 3600 * 1000,
-    "h": 3600 * 1000,
-    "m": 60 * 1000,
-    "s": 1000,
-    "ms": 1,
-}
-_DURATION_RE = re.compile(
-    r"^(?:(\d+)y)?(?:(\d+)w)?(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?(?:(\d+)ms)?$"
-)
-
 
 def parse_duration_ms(text: str) -> int:
     """``15s``, ``1m30s``, ``0`` -> milliseconds; units in decreasing order."""
-    if text == "":
-        raise ValueError("empty duration string")
-    if text == "0":
-        return 0
-    m = _DURATION_RE.match(text)
-    if m is None:
-        raise ValueError(f'not a valid duration string: "{text}"')
-    units = ("y", "w", "d", "h", "m", "s", "ms")
-    return sum(int(g) * _UNIT_MS[u] for g, u in zip(m.groups(), units, strict=True) if g)
+    try:
+        return parse_model_duration_ms(text)
+    except DurationError as exc:
+        if exc.reason in ("empty", "range"):
+            raise ValueError(str(exc)) from None
+        raise ValueError(f'not a valid duration string: "{text}"') from None
 
 
-def format_duration_ms(ms: int) -> str:
-    """As ``model.Duration.String()``: ``1m30s``, ``500ms``, ``0s``."""
-    if ms == 0:
-        return "0s"
-    parts = []
-    for unit, size in _UNIT_MS.items():
-        n, ms = divmod(ms, size)
-        if n:
-            parts.append(f"{n}{unit}")
-    return "".join(parts)
+#: As ``model.Duration.String()``: ``1m30s``, ``500ms``, ``0s``.
+format_duration_ms = format_model_duration_ms
 
 
 _BYTE_UNITS = {

@@ -20,9 +20,10 @@ from pathlib import Path
 
 import yaml
 
+from lab.model.durations import parse_model_duration_ms
+from lab.model.errors import DurationError
 from lab.server.promql.errors import ParseError
 from lab.server.promql.parser.parser import parse
-from lab.server.promql.promqltest.notation import NotationError, parse_duration_ms
 from lab.server.rules.errors import RuleFileError, TemplateError
 from lab.server.rules.templates import ALERT_TEMPLATE_DEFS, parse_template
 from lab.server.rules.yamlpos import (
@@ -97,8 +98,8 @@ def go_quote(s: str) -> str:
 def duration_ms(text: str) -> int:
     """A Prometheus duration; the error is model.ParseDuration's."""
     try:
-        return parse_duration_ms(text)
-    except NotationError:
+        return parse_model_duration_ms(text.strip())
+    except DurationError:
         raise ValueError(f"not a valid duration string: {go_quote(text)}") from None
 
 

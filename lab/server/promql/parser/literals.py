@@ -16,9 +16,9 @@ from __future__ import annotations
 
 import math
 import re
-from decimal import Decimal
 
-from lab.model.errors import LabError
+from lab.model.durations import parse_model_duration_ms
+from lab.model.errors import DurationError, LabError
 
 
 class LiteralError(LabError, ValueError):
@@ -64,46 +64,17 @@ def parse_number(text: str) -> float:
     return value
 
 
-_UNIT_MS = {
-    "y": 365 * 24 * 3600 * 1000,
-    "w": 7 * 24 * 3600 * 1000,
-    "d": 24 * 3600 * 1000,
-    "h": 3600 * 1000,
-    "m": 60 * 1000,
-    "s": 1000,
-    "ms": 1,
-}
-_UNIT_ORDER = ("y", "w", "d", "h", "m", "s", "ms")
-_DURATION_PART = re.compile(r"([0-9]+)([a-zA-Z]+)")
-_MAX_DURATION_MS = (1 << 63) // 1_000_000  # upstream stores time.Duration (int64 ns)
+_DURATION_START = re.compile(r"[0-9]+[a-zA-Z]")
 
 
 def parse_duration_ms(text: str) -> int:
     """Milliseconds of a Prometheus duration string such as ``1h30m``."""
-    if text == "0":
-        return 0
-    if not text:
-        raise LiteralError('not a valid duration string: ""')
-    pos = 0
-    total = 0
-    last = -1
-    for m in _DURATION_PART.finditer(text):
-        if m.start() != pos:
-            break
-        pos = m.end()
-        unit = m.group(2)
-        if unit not in _UNIT_MS:
-            raise LiteralError(f'unknown unit "{unit}" in duration "{text}"')
-        order = _UNIT_ORDER.index(unit)
-        if order <= last:
-            raise LiteralError(f"not a valid duration string: {go_quote(text)}")
-        last = order
-        total += int(m.group(1)) * _UNIT_MS[unit]
-        if total > _MAX_DURATION_MS:
-            raise LiteralError("duration out of range")
-    if pos != len(text):
-        raise LiteralError(f"not a valid duration string: {go_quote(text)}")
-    return total
+    try:
+        return parse_model_duration_ms(text)
+    except DurationError as exc:
+        if exc.reason in ("empty", "invalid"):
+            raise LiteralError(f"not a valid duration string: {go_quote(text)}") from None
+        raise LiteralError(str(exc)) from None
 
 
 def parse_duration(text: str) -> float:
@@ -113,7 +84,7 @@ def parse_duration(text: str) -> float:
     (``"90"`` -> 90.0). Raises :class:`LiteralError`.
     """
     s = text.strip()
-    if s and (s[0].isdigit() or s[0] == ".") and not _DURATION_PART.match(s):
+    if s and (s[0].isdigit() or s[0] == ".") and not _DURATION_START.match(s):
         return parse_number(s)
     try:
         return parse_duration_ms(s) / 1000.0
@@ -123,31 +94,6 @@ def parse_duration(text: str) -> float:
         except LiteralError:
             pass
         raise
-
-
-def format_duration_ms(ms: int) -> str:
-    """Prometheus's ``model.Duration.String()``: ``1h30m``, ``500ms``, ``0s``."""
-    if ms == 0:
-        return "0s"
-    sign = "-" if ms < 0 else ""
-    ms = abs(ms)
-    parts: list[str] = []
-    for unit in _UNIT_ORDER:
-        size = _UNIT_MS[unit]
-        n, ms = divmod(ms, size)
-        if n:
-            parts.append(f"{n}{unit}")
-    return sign + "".join(parts)
-
-
-def format_number(value: float) -> str:
-    """Go's ``strconv.FormatFloat(v, 'f', -1, 64)``: shortest digits, no exponent."""
-    if math.isnan(value):
-        return "NaN"
-    if math.isinf(value):
-        return "+Inf" if value > 0 else "-Inf"
-    # repr() gives the shortest round-tripping digits; Decimal spells them out.
-    return format(Decimal(repr(value)).normalize(), "f")
 
 
 # -- strings ------------------------------------------------------------------

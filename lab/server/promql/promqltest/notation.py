@@ -16,6 +16,8 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from lab.model.durations import parse_model_duration_ms
+from lab.model.errors import DurationError
 from lab.model.labels import METRIC_NAME, Labels
 from lab.model.value import STALE_NAN
 
@@ -28,21 +30,15 @@ _NUM = r"(?:[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|[+-]?(?i:inf)|(?i:nan))"
 _UNSIGNED = r"(?:(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|(?i:inf)|(?i:nan))"
 _EXPAND = re.compile(rf"^({_NUM})(?:([+-])({_UNSIGNED}))?x(\d+)$")
 _NUMBER = re.compile(rf"^{_NUM}$")
-_DURATION = re.compile(
-    r"^(?:(\d+)y)?(?:(\d+)w)?(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?(?:(\d+)ms)?$"
-)
-_DURATION_MS = (365 * 86_400_000, 7 * 86_400_000, 86_400_000, 3_600_000, 60_000, 1000, 1)
 
 
 def parse_duration_ms(text: str) -> int:
     """A Prometheus duration (``5m``, ``1h30m``, ``10s53ms``, ``0``) in ms."""
     text = text.strip()
-    if text == "0":
-        return 0
-    m = _DURATION.match(text)
-    if not m or not text:
-        raise NotationError(f"not a valid duration string: {text!r}")
-    return sum(int(g) * mult for g, mult in zip(m.groups(), _DURATION_MS, strict=True) if g)
+    try:
+        return parse_model_duration_ms(text)
+    except DurationError:
+        raise NotationError(f"not a valid duration string: {text!r}") from None
 
 
 def parse_number(text: str) -> float:

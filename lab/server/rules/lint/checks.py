@@ -8,6 +8,7 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
+from lab.model.durations import format_model_duration_ms as model_duration
 from lab.server.promql.parser.ast import (
     BinaryExpr,
     Call,
@@ -19,7 +20,6 @@ from lab.server.promql.parser.ast import (
     VectorSelector,
 )
 from lab.server.promql.parser.parser import parse
-from lab.server.rules.durations import model_duration
 from lab.server.rules.lint.findings import LintConfig, Severity
 from lab.server.rules.lint.labels import output_labels
 from lab.server.rules.rule import merged_labels
