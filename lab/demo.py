@@ -125,12 +125,14 @@ async def serve(
 
 
 def _evaluate_now(server: PromlabServer) -> None:
-    """One evaluation of every rule group right away, as a restarted
-    Prometheus does on its groups' first ticks: the alerts active at the end
-    of the replay are on the Alerts page at once (their ``for`` state
-    restored from the replay's ``ALERTS_FOR_STATE``) rather than after up to
-    an evaluation interval."""
+    """Evaluate every rule group right away, twice, rather than waiting up to
+    an evaluation interval for the groups' first ticks: the first evaluation
+    restores the ``for`` state from the replay's ``ALERTS_FOR_STATE`` (as a
+    restarted Prometheus does), the second applies it, as upstream's next
+    tick would, so the Alerts page agrees with the summary at once: what was
+    firing at the end of the replay is firing, what was pending is pending."""
     manager = server.rules.manager
-    now = server.clock.now_ms()
-    for group in manager.groups:
-        manager.evaluate(group, now)
+    for _ in range(2):
+        now = server.clock.now_ms()
+        for group in manager.groups:
+            manager.evaluate(group, now)
