@@ -11,12 +11,14 @@ does, for the ``--*.interval`` style flags.
 from __future__ import annotations
 
 import functools
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Final, TypeVar
 
 import click
+
+from lab.model.durations import parse_go_duration_ns
+from lab.model.errors import DurationError
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -94,37 +96,19 @@ def web_flags(
     return decorate
 
 
-_UNITS: Final = {
-    "ns": 1e-9,
-    "us": 1e-6,
-    "µs": 1e-6,
-    "ms": 1e-3,
-    "s": 1.0,
-    "m": 60.0,
-    "h": 3600.0,
-    # Prometheus' model durations add these; harmless for Go-style input.
-    "d": 86400.0,
-    "w": 7 * 86400.0,
-    "y": 365 * 86400.0,
-}
-_PART: Final = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h|d|w|y)")
-
-
 def parse_duration(text: str) -> float:
-    """Seconds in a Go/Prometheus duration such as ``5m``, ``1h30m`` or ``0``."""
+    """Seconds in a Go/Prometheus duration such as ``5m``, ``1h30m``, ``1.5h``
+    or ``0``: ``time.ParseDuration`` plus Prometheus's ``d``/``w``/``y``, no sign."""
     s = text.strip()
-    if s in ("0", ""):
-        if s == "":
-            raise ValueError("empty duration")
-        return 0.0
-    pos, total = 0, 0.0
-    while pos < len(s):
-        m = _PART.match(s, pos)
-        if m is None:
-            raise ValueError(f"invalid duration {text!r} (expected e.g. 30s, 5m, 1h30m)")
-        total += float(m.group(1)) * _UNITS[m.group(2)]
-        pos = m.end()
-    return total
+    if s == "":
+        raise ValueError("empty duration")
+    try:
+        ns = -1 if s[0] in "+-" else parse_go_duration_ns(s, day_units=True)
+    except DurationError:
+        ns = -1
+    if ns < 0:
+        raise ValueError(f"invalid duration {text!r} (expected e.g. 30s, 5m, 1h30m)")
+    return ns / 1e9
 
 
 class DurationType(click.ParamType[float]):
