@@ -302,6 +302,8 @@ class Head:
         order = np.argsort(refs, kind="stable")
         refs, ts, vs = refs[order], ts[order], vs[order]
         bounds = np.flatnonzero(np.diff(refs)) + 1
+        if bounds.size == refs.size - 1:
+            return self._replay_one_each(refs, ts, vs)
         unknown = 0
         for lo, hi in zip(
             np.concatenate([[0], bounds]).tolist(),
@@ -342,6 +344,32 @@ class Head:
             if s.delete_range(lo, hi):
                 out.append((ref, lo, hi))
         return out
+
+    def _replay_one_each(self, refs: I64, ts: I64, vs: F64) -> int:
+        """``apply_replayed`` for a record with one sample per series (a scrape's
+        commit): scalar appends, no numpy slicing per series."""
+        series = self.series
+        floor = self.min_valid_t - 1
+        unknown = 0
+        max_t = self.max_t
+        for ref, t, v, bits in zip(
+            refs.tolist(), ts.tolist(), vs.tolist(), vs.view(np.uint64).tolist(), strict=True
+        ):
+            s = series.get(ref)
+            if s is None:
+                unknown += 1
+                continue
+            if t <= s.last_t or t <= floor:
+                continue
+            if s.n == 0 and t < self._min_t:
+                self._min_t = t
+            s.append_one(t, v)
+            s.last_t = t
+            s.last_bits = bits
+            if t > max_t:
+                max_t = t
+        self.max_t = max_t
+        return unknown
 
     # -- reading --------------------------------------------------------------------
 

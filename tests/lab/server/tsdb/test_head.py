@@ -93,3 +93,37 @@ def test_compressed_head_holds_less_than_raw_columns(tmp_path: Path) -> None:
 
 
 ALL = Matcher(MatchType.EQUAL, "__name__", "m")
+
+
+def test_replay_one_sample_per_series_matches_the_general_path() -> None:
+    from lab.server.tsdb.head import Head
+
+    def replayed(records: list[tuple[list[int], list[int], list[float]]]) -> dict[int, list[int]]:
+        head = Head()
+        head.min_valid_t = 100
+        for ref in (1, 2, 3):
+            head.create_series(Labels.of(__name__="m", r=str(ref)), ref)
+        unknown = 0
+        for refs, ts, vs in records:
+            unknown += head.apply_replayed(
+                np.array(refs, np.int64), np.array(ts, np.int64), np.array(vs, np.float64)
+            )
+        out = {r: s.samples()[0].tolist() for r, s in head.series.items()}
+        out[-1] = [unknown, head.max_t, head.min_t()]
+        return out
+
+    one_each = [
+        ([3, 1, 2, 9], [50, 200, 300, 1], [1.0, 2.0, 3.0, 4.0]),
+        ([1, 2], [200, 250], [5.0, 6.0]),
+    ]
+    # The same samples with a repeated ref in each record take the general path.
+    general = [
+        ([3, 1, 2, 9, 9], [50, 200, 300, 1, 2], [1.0, 2.0, 3.0, 4.0, 4.0]),
+        ([1, 2, 2], [200, 250, 250], [5.0, 6.0, 6.0]),
+    ]
+    got = replayed(one_each)
+    assert got[1] == [200] and got[2] == [300] and got[3] == []
+    assert got[-1] == [1, 300, 200]
+    assert {k: v for k, v in replayed(general).items() if k != -1} == {
+        k: v for k, v in got.items() if k != -1
+    }
