@@ -85,6 +85,12 @@ def _read_ints(r: Reader, n: int) -> I64:
 def _best_scale(values: F64) -> tuple[int, npt.NDArray[np.bool_], I64]:
     """The decimal scale k that turns most values into exact integers."""
     bits = values.view(np.uint64)
+    # The common case first (counters, integer gauges): every value an integer.
+    with np.errstate(invalid="ignore"):
+        if bool((np.abs(values) < _INT_LIMIT).all()):
+            ints = values.astype(np.int64)
+            if bool((ints.astype(np.float64).view(np.uint64) == bits).all()):
+                return 0, np.ones(values.size, dtype=np.bool_), ints
     finite = np.isfinite(values)
     best: tuple[int, npt.NDArray[np.bool_], I64] | None = None
     best_ok = -1
@@ -154,7 +160,8 @@ def encode(timestamps: I64, values: F64) -> bytes:
     body = bytearray()
     put_uvarint(body, n)
     ts = timestamps.astype(np.int64, copy=False)
-    if n <= 2 or not np.any(np.diff(ts, 2)):
+    deltas = ts[1:] - ts[:-1]
+    if n <= 2 or bool((deltas == deltas[0]).all()):
         ts_mode = TS_REGULAR
         put_varint(body, int(ts[0]))
         if n > 1:
@@ -168,11 +175,16 @@ def encode(timestamps: I64, values: F64) -> bytes:
         val_mode, val_bytes = VAL_CONST, bytearray(vs[:1].astype("<f8").tobytes())
     else:
         as_int = _int_values(vs)
-        as_xor = _xor_values(vs)
-        if as_int is not None and len(as_int) <= len(as_xor):
+        if as_int is not None and as_int[1] == 0 and len(as_int) <= n + 16:
+            # Integers without exceptions at about a byte per value (counters):
+            # their XOR form is practically never smaller, so it is not computed.
             val_mode, val_bytes = VAL_INT, as_int
         else:
-            val_mode, val_bytes = VAL_XOR, as_xor
+            as_xor = _xor_values(vs)
+            if as_int is not None and len(as_int) <= len(as_xor):
+                val_mode, val_bytes = VAL_INT, as_int
+            else:
+                val_mode, val_bytes = VAL_XOR, as_xor
     body += val_bytes
     flags = ts_mode | (val_mode << 2)
     if len(body) > 32:
