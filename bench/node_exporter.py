@@ -29,6 +29,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -97,21 +98,24 @@ def timed(fn: Callable[[], object]) -> float:
 
 def in_process_strategies(repeat: int) -> tuple[float, float]:
     """Median seconds of one full collection: sequential vs a thread pool."""
+    from exporters.common.exposition import render
     from exporters.node.collectors import DEFAULTS
     from exporters.node.exporter import NodeExporter
     from exporters.node.options import NodeOptions
-    from exporters.node.render import render_text
     from exporters.node.source import HostSource
 
     node = NodeExporter(HostSource(), NodeOptions(), list(DEFAULTS))
     pool = ThreadPoolExecutor(max_workers=4)
 
+    def collected(collector: Any) -> list[Any]:
+        return list(collector.collect())
+
     def threaded() -> bytes:
-        futures = [pool.submit(lambda c=c: list(c.collect())) for c in node.collectors.values()]
-        return render_text(m for f in futures for m in f.result())
+        futures = [pool.submit(collected, c) for c in node.collectors.values()]
+        return render(m for f in futures for m in f.result())
 
     def sequential() -> bytes:
-        return render_text(node.collect())
+        return render(node.collect())
 
     for _ in range(20):
         sequential()

@@ -24,7 +24,6 @@ from prometheus_client.metrics_core import GaugeMetricFamily, Metric
 from . import collectors
 from .errors import FilterError, NoDataError, OptionsError
 from .options import NodeOptions
-from .render import family_name
 from .source import NodeSource
 
 log = logging.getLogger("promlab.node_exporter")
@@ -34,6 +33,19 @@ UPSTREAM_VERSION: Final = "1.5.0"
 #: Our ``version`` label: semver build metadata says "1.5.0-compatible, by promlab".
 VERSION: Final = f"{UPSTREAM_VERSION}+promlab"
 _GOARCH: Final = {"x86_64": "amd64", "aarch64": "arm64", "i686": "386", "armv7l": "arm"}
+
+
+def family_name(metric: Metric) -> str:
+    """The name a family is sent (and sorted) under in text 0.0.4:
+    prometheus_client strips ``_total``/``_info`` from its model's names; a
+    counter whose samples lack ``_total`` (text files) keeps its own name."""
+    if metric.type == "counter":
+        total = metric.name + "_total"
+        if any(s.name == total for s in metric.samples):
+            return total
+    elif metric.type == "info":
+        return metric.name + "_info"
+    return metric.name
 
 
 def resolve_enabled(explicit: dict[str, bool], disable_defaults: bool = False) -> list[str]:

@@ -1,41 +1,48 @@
-"""Serving the node exporter through the shared web layer.
+"""Serving the node exporter through the shared web layer's stdlib adapter.
 
-The web layer gives the application (TLS, basic auth, headers from
-``--web.config.file``), the landing page, the listeners and the promhttp
-self-metrics. The telemetry route is ours because node_exporter's has two
-things the generic handler does not: ``?collect[]=`` filtering (400 with
-upstream's text for an unknown collector) and text 0.0.4 only, rendered
-without numpy (see ``render``).
+The web layer gives TLS, basic auth and headers from ``--web.config.file``,
+the landing page, the listeners, the ``--web.max-requests`` 503s and the
+promhttp self-metrics (``scrape.ScrapeCore``). The telemetry route is ours
+because node_exporter's has two things the generic one does not:
+``?collect[]=`` filtering (400 with upstream's text for an unknown collector)
+and text 0.0.4 only, whatever ``Accept`` says.
+
+Why the stdlib adapter (``ThreadingHTTPServer``): a per-node DaemonSet has an
+RSS budget, and asyncio + aiohttp alone cost ~17 MB; nothing in this process
+imports them (or numpy: the shared renderer leaves it out).
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
+import threading
+from collections.abc import Iterable, Sequence
 
-from aiohttp import web
 from prometheus_client import CollectorRegistry
+from prometheus_client.metrics_core import Metric
 from prometheus_client.registry import Collector
 
-from exporters.common.web import (
-    HandlerMetrics,
-    LandingPage,
-    Link,
-    WebConfig,
-    metrics_response,
-)
-from exporters.common.web.server import new_app
+from exporters.common.web import LandingPage, Link, Reply, ScrapeCore
+from exporters.common.web.threaded import Route, ThreadedServer, WebRequest
 
 from .errors import FilterError
-from .exporter import NodeExporter
-from .render import CONTENT_TYPE, family_name, render_text
+from .exporter import NodeExporter, family_name
 
 log = logging.getLogger("promlab.node_exporter")
 
 
-class NodeMetricsHandler:
+def _without_created(metric: Metric) -> Metric:
+    """``metric`` without prometheus_client's ``_created`` samples (the
+    promhttp counters have them); Go's text output has none."""
+    name = family_name(metric)
+    if not any(s.name.endswith("_created") and s.name != name for s in metric.samples):
+        return metric
+    copy = Metric(metric.name, metric.documentation, metric.type, metric.unit)
+    copy.samples = [s for s in metric.samples if not s.name.endswith("_created") or s.name == name]
+    return copy
+
+
+class NodeMetricsRoute:
     """``GET <telemetry path>[?collect[]=name...]``."""
 
     def __init__(
@@ -48,68 +55,38 @@ class NodeMetricsHandler:
     ) -> None:
         self.exporter = exporter
         self.others = list(others)
-        self.max_requests = max_requests
-        self.metrics = None if instrument is None else HandlerMetrics(instrument)
-        self.in_flight = 0
-        # One worker for every scrape: collection holds the GIL almost all the
-        # time, so more threads would not scrape faster, and each thread that
-        # allocates gets its own malloc arena (RSS). The event loop stays free.
-        self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="scrape")
+        self.core = ScrapeCore(max_requests=max_requests, openmetrics=False, instrument=instrument)
+        # One scrape collects at a time: collection holds the GIL almost all
+        # the time, so parallel scrapes would not finish sooner, and each
+        # thread allocating at once can get its own malloc arena (RSS).
+        self._collecting = threading.Lock()
 
-    def _render(self, node: Collector) -> bytes:
-        families = [*node.collect(), *(m for c in self.others for m in c.collect())]
-        return render_text(sorted(families, key=family_name))
+    def _families(self, node: Collector) -> Iterable[Metric]:
+        with self._collecting:
+            families = [*node.collect(), *(m for c in self.others for m in c.collect())]
+        return sorted(map(_without_created, families), key=family_name)
 
-    async def handle(self, request: web.Request) -> web.Response:
-        names = request.query.getall("collect[]", [])
+    def __call__(self, request: WebRequest) -> Reply:
+        names = request.query.get("collect[]", [])
         try:
             node: Collector = self.exporter.filtered(names) if names else self.exporter
         except FilterError as exc:
-            return web.Response(status=400, text=str(exc))
-        if self.max_requests and self.in_flight >= self.max_requests:
-            self._count("503")
-            return web.Response(
-                status=503,
-                text=f"Limit of concurrent requests reached ({self.max_requests}), "
-                "try again later.\n",
-            )
-        self.in_flight += 1
-        if self.metrics is not None:
-            self.metrics.in_flight.inc()
-        try:
-            try:
-                body = await asyncio.get_running_loop().run_in_executor(
-                    self._worker, self._render, node
-                )
-            except Exception as exc:  # only a bug of ours: collectors have their own boundary
-                log.error("error gathering metrics: %s", exc)
-                if self.metrics is not None:
-                    self.metrics.errors.labels("gathering").inc()
-                self._count("500")
-                return web.Response(
-                    status=500, text=f"An error has occurred while serving metrics:\n\n{exc}\n"
-                )
-            self._count("200")
-            return metrics_response(request, body, CONTENT_TYPE)
-        finally:
-            self.in_flight -= 1
-            if self.metrics is not None:
-                self.metrics.in_flight.dec()
-
-    def _count(self, code: str) -> None:
-        if self.metrics is not None:
-            self.metrics.requests.labels(code).inc()
+            return Reply.text(400, str(exc))
+        return self.core.serve(
+            lambda: self._families(node),
+            request.header("Accept"),
+            request.header("Accept-Encoding"),
+        )
 
 
-def node_app(
-    config: WebConfig,
+def node_routes(
     exporter: NodeExporter,
     *,
     telemetry_path: str = "/metrics",
     max_requests: int = 40,
     exporter_metrics: bool = True,
-) -> web.Application:
-    """The node exporter's application: landing page and telemetry route.
+) -> dict[str, Route]:
+    """The node exporter's routes: landing page and telemetry path.
 
     ``exporter_metrics`` False is ``--web.disable-exporter-metrics``: no
     process_*/python_*/promhttp_* families.
@@ -121,9 +98,11 @@ def node_app(
     if exporter_metrics:
         instrument = CollectorRegistry(auto_describe=False)
         others = [instrument, self_registry()]
-    handler = NodeMetricsHandler(exporter, others, max_requests=max_requests, instrument=instrument)
-    app = new_app(config)
-    app.router.add_get(telemetry_path, handler.handle)
+    routes: dict[str, Route] = {
+        telemetry_path: NodeMetricsRoute(
+            exporter, others, max_requests=max_requests, instrument=instrument
+        )
+    }
     if telemetry_path != "/":
         page = LandingPage(
             "Node Exporter",
@@ -131,8 +110,8 @@ def node_app(
             exporter.version,
             (Link(telemetry_path.lstrip("/") or "/", "Metrics"),),
         )
-        app.router.add_get("/", page.handler())
-    return app
+        routes["/"] = lambda request: page.reply(request.path)
+    return routes
 
 
 def serve(
@@ -148,19 +127,20 @@ def serve(
     Raises the web layer's ``WebError`` subclasses for a bad config or address."""
     import gc
 
-    from exporters.common.web import Server, load_web_config, serve_until_stopped
+    from exporters.common.web import load_web_config
+    from exporters.common.web.threaded import serve_threaded_until_stopped
 
     config = load_web_config(config_file)
-    app = node_app(
-        config,
+    routes = node_routes(
         exporter,
         telemetry_path=telemetry_path,
         max_requests=max_requests,
         exporter_metrics=exporter_metrics,
     )
+    server = ThreadedServer(routes, listen_addresses, config)
     # Everything alive now lives as long as the process; freezing it keeps the
     # cyclic GC from re-scanning ~100k start-up objects during scrapes (the
     # p99 latency spikes were full collections).
     gc.collect()
     gc.freeze()
-    asyncio.run(serve_until_stopped(Server(app, listen_addresses, config)))
+    serve_threaded_until_stopped(server)

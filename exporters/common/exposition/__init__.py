@@ -5,9 +5,18 @@ into a columnar ``SampleBatch``; render (``render``, ``render_batch``) from
 prometheus_client metric families or from a batch; negotiate the format for an
 Accept header (``negotiate``); decompress gzip bodies (``decompress``). Every
 error raised on purpose is an ``ExpositionError``.
+
+The parse side (``SampleBatch`` and the parsers) needs numpy, ~13 MB of RSS
+that an exporter which only renders (the node exporter, a DaemonSet) should
+not pay: those names are imported on first use (PEP 562), so
+``import exporters.common.exposition`` plus ``render`` leaves numpy out.
 """
 
-from .batch import NO_TIMESTAMP, FamilyMeta, SampleBatch
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from .compression import decompress
 from .errors import (
     ContentTypeError,
@@ -25,8 +34,32 @@ from .formats import (
 from .names import escape_name
 from .negotiation import Negotiated, format_for_content_type, negotiate, parse_accept
 from .numbers import format_float, format_float_openmetrics
-from .parser import parse, parse_openmetrics, parse_response, parse_text
 from .render import render, render_batch
+
+if TYPE_CHECKING:
+    from .batch import NO_TIMESTAMP, FamilyMeta, SampleBatch
+    from .parser import parse, parse_openmetrics, parse_response, parse_text
+
+#: name -> submodule, for the numpy-backed names imported on first use.
+_LAZY = {
+    "NO_TIMESTAMP": "batch",
+    "FamilyMeta": "batch",
+    "SampleBatch": "batch",
+    "parse": "parser",
+    "parse_openmetrics": "parser",
+    "parse_response": "parser",
+    "parse_text": "parser",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value  # later lookups skip this hook
+    return value
+
 
 __all__ = [
     "NO_TIMESTAMP",

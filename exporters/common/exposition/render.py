@@ -18,14 +18,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_DOWN, Decimal
-from typing import Final
+from typing import TYPE_CHECKING, Any, Final, TypeVar
 
 from prometheus_client.metrics_core import Metric
 from prometheus_client.samples import Exemplar, Timestamp
 
 from lab.model.labels import METRIC_NAME
 
-from .batch import NO_TIMESTAMP, SampleBatch
 from .errors import RenderError
 from .formats import (
     EXEMPLAR_SAMPLES,
@@ -43,7 +42,13 @@ from .numbers import (
     format_seconds_timestamp,
 )
 
+if TYPE_CHECKING:  # the batch side brings numpy; rendering families does not need it
+    from .batch import SampleBatch
+
+_TEXT_NAME_SUFFIX: Final = {"counter": "_total", "info": "_info"}
 _SUFFIXES: Final = frozenset(s for v in OPENMETRICS_SUFFIXES.values() for s in v if s)
+#: the suffixes by which text 0.0.4 files a name under another family
+_CAPTURABLE: Final = tuple({s for _, suffixes in TEXT_FAMILY_SUFFIXES for s in suffixes})
 #: OpenMetrics-only samples that text 0.0.4 carries as separate gauge families.
 _SPLIT_SUFFIXES: Final = ("_created", "_gcount", "_gsum")
 _TEXT_TYPE: Final = {
@@ -58,9 +63,10 @@ _TEXT_TYPE: Final = {
 }
 
 Pairs = Sequence[tuple[str, str]]
+T = TypeVar("T")
 
 
-@dataclass
+@dataclass(slots=True)
 class _Sample:
     name: str
     labels: Pairs  # sorted, without __name__
@@ -69,7 +75,7 @@ class _Sample:
     exemplar: tuple[Pairs, float, int | None] | None = None
 
 
-@dataclass
+@dataclass(slots=True)
 class _Family:
     name: str
     type: str
@@ -96,6 +102,8 @@ def render_batch(
     escaping: Escaping = Escaping.UNDERSCORES,
 ) -> bytes:
     """Render a parsed batch, in its own format unless ``fmt`` says otherwise."""
+    from .batch import NO_TIMESTAMP
+
     target = batch.format if fmt is None else fmt
     families = [_Family(meta.name, meta.type, meta.help, meta.unit) for meta in batch.families]
     timestamps = batch.timestamps.tolist()
@@ -117,14 +125,18 @@ def render_batch(
 
 def _from_metric(metric: Metric) -> _Family:
     fam = _Family(metric.name, metric.type, metric.documentation, metric.unit or None)
+    append = fam.samples.append
     for s in metric.samples:
         if s.native_histogram is not None:
             continue  # not expressible in OpenMetrics 1.0 or text 0.0.4
-        exemplar = None
-        if s.exemplar is not None:
-            exemplar = _exemplar(s.exemplar)
-        fam.samples.append(
-            _Sample(s.name, sorted(s.labels.items()), float(s.value), _to_ms(s.timestamp), exemplar)
+        append(
+            _Sample(
+                s.name,
+                sorted(s.labels.items()),
+                float(s.value),
+                None if s.timestamp is None else _to_ms(s.timestamp),
+                None if s.exemplar is None else _exemplar(s.exemplar),
+            )
         )
     return fam
 
@@ -184,7 +196,14 @@ def _openmetrics_to_text(fam: _Family) -> list[_Family]:
     kind = _TEXT_TYPE.get(fam.type)
     if kind is None:
         raise RenderError(f"unknown metric type {fam.type!r} for family {fam.name!r}")
-    name = fam.name + {"counter": "_total", "info": "_info"}.get(fam.type, "")
+    name = fam.name + _TEXT_NAME_SUFFIX.get(fam.type, "")
+    if fam.type == "counter" and _plain_counter(fam):
+        name = fam.name
+    for s in fam.samples:
+        if s.name.endswith(_SPLIT_SUFFIXES):
+            break
+    else:  # the usual case: nothing to split off
+        return [_Family(name, kind, fam.help, None, fam.samples)]
     main = _Family(name, kind, fam.help)
     split: dict[str, _Family] = {}
     for s in fam.samples:
@@ -198,6 +217,14 @@ def _openmetrics_to_text(fam: _Family) -> list[_Family]:
     return [main, *(split[k] for k in sorted(split))]
 
 
+def _plain_counter(fam: _Family) -> bool:
+    """A counter whose samples carry the family's own name, not ``_total``
+    (text files may hold one): Go's text writer keeps that name, so do we."""
+    total = fam.name + "_total"
+    names = {s.name for s in fam.samples}
+    return fam.name in names and total not in names
+
+
 # --- writers -------------------------------------------------------------------
 
 
@@ -206,15 +233,16 @@ def _write(
 ) -> bytes:
     out: list[str] = []
     om = fmt is ExpositionFormat.OPENMETRICS
+    names = _NAMES[escaping]
     if om:
-        _check_openmetrics(families, escaping)
+        _check_openmetrics(families, names)
     else:
         parts = [
             p for f in families for p in (_openmetrics_to_text(f) if from_openmetrics else [f])
         ]
-        families = _merge_text_families(parts, escaping)
+        families = _merge_text_families(parts, names)
     for fam in families:
-        _write_family(out, fam, escaping, om=om)
+        _write_family(out, fam, names, om=om)
     if om:
         out.append("# EOF\n")
     try:
@@ -232,14 +260,70 @@ def _sample_name(family: str, sample: str, escaping: Escaping) -> str:
     return escape_name(sample, escaping)
 
 
-def _check_openmetrics(families: list[_Family], escaping: Escaping) -> None:
+class _Names:
+    """The wire forms of names under one escaping, memoized: names repeat from
+    scrape to scrape, and checking one is a per-character Python loop (most of
+    a render's time before). Plain dicts keyed by str; each is dropped whole
+    when it outgrows ``_NAMES_MAX`` (bounded memory for churning names)."""
+
+    def __init__(self, escaping: Escaping) -> None:
+        self.escaping = escaping
+        self._family: dict[str, str] = {}
+        self._sample: dict[tuple[str, str], str] = {}
+        self._token: dict[tuple[str, str], tuple[str, bool]] = {}
+        self._label: dict[str, tuple[str, bool]] = {}
+
+    def family(self, name: str) -> str:
+        """``escape_name(name)``."""
+        got = self._family.get(name)
+        if got is None:
+            got = _remember(self._family, name, escape_name(name, self.escaping))
+        return got
+
+    def sample(self, family: str, sample: str) -> str:
+        """``_sample_name(family, sample)``."""
+        key = (family, sample)
+        got = self._sample.get(key)
+        if got is None:
+            got = _remember(self._sample, key, _sample_name(family, sample, self.escaping))
+        return got
+
+    def token(self, family: str, sample: str) -> tuple[str, bool]:
+        """The sample's name as written and whether it is quoted."""
+        key = (family, sample)
+        got = self._token.get(key)
+        if got is None:
+            got = _remember(self._token, key, name_token(self.sample(family, sample)))
+        return got
+
+    def label(self, label: str) -> tuple[str, bool]:
+        """A label name as written, and whether escaping changed it."""
+        got = self._label.get(label)
+        if got is None:
+            text, _ = wire_name(label, self.escaping, metric=False)
+            got = _remember(self._label, label, (text, text != label))
+        return got
+
+
+_NAMES_MAX: Final = 1 << 16
+_NAMES: Final = {e: _Names(e) for e in Escaping}
+
+
+def _remember(cache: dict[Any, Any], key: Any, value: T) -> T:
+    if len(cache) >= _NAMES_MAX:
+        cache.clear()
+    cache[key] = value
+    return value
+
+
+def _check_openmetrics(families: list[_Family], names: _Names) -> None:
     """Refuse what would not parse back as written: a sample name in two families
     (names that escape alike), or two metadata blocks of one name with no samples
     between them."""
     owner: dict[str, int] = {}
     previous: tuple[str, bool] | None = None
     for index, fam in enumerate(families):
-        name = escape_name(fam.name, escaping)
+        name = names.family(fam.name)
         if previous == (name, False):
             raise RenderError(
                 f"two families {name!r} with no samples between them cannot be "
@@ -247,41 +331,48 @@ def _check_openmetrics(families: list[_Family], escaping: Escaping) -> None:
             )
         previous = (name, bool(fam.samples))
         for s in fam.samples:
-            if owner.setdefault(_sample_name(fam.name, s.name, escaping), index) != index:
+            if owner.setdefault(names.sample(fam.name, s.name), index) != index:
                 raise RenderError(f"sample name {s.name!r} would be in two families")
 
 
-def _merge_text_families(families: list[_Family], escaping: Escaping) -> list[_Family]:
+def _merge_text_families(families: list[_Family], names: _Names) -> list[_Family]:
     """Text 0.0.4 knows one family per name: families that share a (escaped) name
     and TYPE are merged; anything expfmt would read differently is refused."""
     merged: dict[str, _Family] = {}
+    copied: set[str] = set()
     for fam in families:
-        key = escape_name(fam.name, escaping)
+        key = names.family(fam.name)
         prev = merged.get(key)
         if prev is None:
-            merged[key] = _Family(fam.name, fam.type, fam.help, None, list(fam.samples))
+            merged[key] = fam
             continue
+        if key not in copied:
+            # the first family of a name is taken as it is; copied once merged into
+            prev = merged[key] = _Family(prev.name, prev.type, prev.help, None, list(prev.samples))
+            copied.add(key)
         if prev.type != fam.type or (None not in (prev.help, fam.help) and prev.help != fam.help):
             raise RenderError(
                 f"family {key!r} twice with different TYPE or HELP: text 0.0.4 cannot express that"
             )
         prev.help = fam.help if prev.help is None else prev.help
         prev.samples.extend(fam.samples)
+    ordered = _captured_first(merged)
     types: dict[str, str] = {}
-    for key, fam in _captured_first(merged).items():
-        owner = text_family_of(key, types)
+    for key, fam in ordered.items():
+        # keys are unique here: only a summary/histogram suffix can capture one
+        owner = text_family_of(key, types) if key.endswith(_CAPTURABLE) else None
         if owner is not None:
             raise RenderError(
                 f"family {key!r} would be read as part of family {owner!r} in text 0.0.4"
             )
         types[key] = fam.type
         for s in fam.samples:
-            wire = _sample_name(fam.name, s.name, escaping)
+            wire = names.sample(fam.name, s.name)
             if wire != key and text_family_of(wire, types) != key:
                 raise RenderError(
                     f"sample {wire!r} would not be read as part of family {key!r} in text 0.0.4"
                 )
-    return list(_captured_first(merged).values())
+    return list(ordered.values())
 
 
 def _captured_first(families: dict[str, _Family]) -> dict[str, _Family]:
@@ -310,44 +401,58 @@ def _escape_value(value: str) -> str:
 
 
 def _escape_help(text: str, om: bool) -> str:
-    text = text.replace("\\", "\\\\").replace("\n", "\\n")
-    return text.replace('"', '\\"') if om else text
+    if "\\" in text or "\n" in text:
+        text = text.replace("\\", "\\\\").replace("\n", "\\n")
+    return text.replace('"', '\\"') if om and '"' in text else text
 
 
-def _write_family(out: list[str], fam: _Family, escaping: Escaping, *, om: bool) -> None:
-    name, _ = wire_name(fam.name, escaping)
+def _write_family(out: list[str], fam: _Family, names: _Names, *, om: bool) -> None:
+    name, _ = names.token(fam.name, fam.name)
     if fam.help is not None:
-        out.append(f"# HELP {name} {_escape_help(fam.help, om)}\n")
-    out.append(f"# TYPE {name} {fam.type}\n")
+        out.append(f"# HELP {name} {_escape_help(fam.help, om)}\n# TYPE {name} {fam.type}\n")
+    else:
+        out.append(f"# TYPE {name} {fam.type}\n")
     if om and fam.unit:
         out.append(f"# UNIT {name} {fam.unit}\n")
     fmt_value = format_float_openmetrics if om else format_float
-    label_cache: dict[tuple[str, str], tuple[str, str]] = {}
+    token = names.token
+    append = out.append
+    # (label, value) -> (label as written, 'label="value"', escaping changed the label)
+    label_cache: dict[tuple[str, str], tuple[str, str, bool]] = {}
     for s in fam.samples:
-        sample_name, quoted = name_token(_sample_name(fam.name, s.name, escaping))
-        parts = [sample_name] if quoted else []
-        seen: set[str] = set()
-        for label, value in s.labels:
-            key = (label, value)
-            cached = label_cache.get(key)
-            if cached is None:
-                if label == METRIC_NAME:
-                    raise RenderError(f"label name {METRIC_NAME!r} is reserved")
-                label_text, _ = wire_name(label, escaping, metric=False)
-                cached = label_cache[key] = (label_text, f'{label_text}="{_escape_value(value)}"')
-            if cached[0] in seen:
-                raise RenderError(f"two labels of sample {s.name!r} are both written {cached[0]}")
-            seen.add(cached[0])
-            parts.append(cached[1])
-        line = "{" + ",".join(parts) + "}" if parts else ""
-        if not quoted:
-            line = sample_name + line
+        sample_name, quoted = token(fam.name, s.name)
+        if s.labels:
+            parts = [sample_name] if quoted else []
+            check = False
+            for pair in s.labels:
+                cached = label_cache.get(pair)
+                if cached is None:
+                    label, value = pair
+                    if label == METRIC_NAME:
+                        raise RenderError(f"label name {METRIC_NAME!r} is reserved")
+                    label_text, changed = names.label(label)
+                    cached = (label_text, f'{label_text}="{_escape_value(value)}"', changed)
+                    label_cache[pair] = cached
+                check = check or cached[2]
+                parts.append(cached[1])
+            if check:
+                # only labels that escaping changed can collide with another one
+                written = [label_cache[p][0] for p in s.labels]
+                for label_text in written:
+                    if written.count(label_text) > 1:
+                        raise RenderError(
+                            f"two labels of sample {s.name!r} are both written {label_text}"
+                        )
+            block = "{" + ",".join(parts) + "}"
+            line = block if quoted else sample_name + block
+        else:
+            line = "{" + sample_name + "}" if quoted else sample_name
         line += " " + fmt_value(s.value)
         if s.ts_ms is not None:
             line += " " + (format_seconds_timestamp(s.ts_ms) if om else str(s.ts_ms))
         if om and s.exemplar is not None:
-            line += _exemplar_text(fam, s, escaping)
-        out.append(line + "\n")
+            line += _exemplar_text(fam, s, names.escaping)
+        append(line + "\n")
 
 
 def _exemplar_text(fam: _Family, s: _Sample, escaping: Escaping) -> str:

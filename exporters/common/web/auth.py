@@ -1,33 +1,40 @@
-"""What ``--web.config.file`` enforces on every request: basic auth, allowed
-client SANs and the configured response headers (aiohttp middleware/signal)."""
+"""What ``--web.config.file`` enforces on every request, whatever serves it:
+basic auth (bcrypt, with a cache of verdicts) and allowed client SANs.
+
+``Guard(config)`` answers "may this request through?" as ``None`` or the
+``Reply`` to send instead (401 with ``WWW-Authenticate: Basic``, 403). The
+adapters call it with the request's ``Authorization`` header and the peer
+certificate (``ssl.SSLSocket.getpeercert()``'s dict).
+"""
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import binascii
 import hashlib
 import ipaddress
+import threading
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Mapping
 from typing import Any, Final
 
 import bcrypt
-from aiohttp import web
 
 from .config import WebConfig
+from .reply import Reply
 
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 _CACHE_SIZE: Final = 1024
+UNAUTHORIZED: Final = Reply.text(401, "Unauthorized\n", {"WWW-Authenticate": "Basic"})
+SAN_REFUSED: Final = Reply.text(403, "client certificate SAN not allowed\n")
 
 
 class BasicAuth:
     """Checks ``Authorization: Basic`` against bcrypt hashes.
 
     bcrypt is deliberately slow (tens of ms at cost 10), far slower than a
-    scrape, so verdicts are cached keyed by a SHA-256 of user, password and
-    hash, never the password itself; checks run in a worker thread so the
-    event loop keeps serving.
+    scrape, so verdicts are cached (as exporter-toolkit does) keyed by a
+    SHA-256 of user, password and hash, never the password itself. Thread-safe:
+    the stdlib adapter checks in request threads, the aiohttp one in a worker.
     """
 
     def __init__(self, users: Mapping[str, bytes]) -> None:
@@ -37,26 +44,41 @@ class BasicAuth:
         cost = int(next(iter(self.users.values()), b"$2b$10$")[4:6] or b"10")
         self._dummy = bcrypt.hashpw(b"promlab-dummy", bcrypt.gensalt(cost))
         self._cache: OrderedDict[bytes, bool] = OrderedDict()
+        self._lock = threading.Lock()
 
-    def _verify(self, user: str, password: str) -> bool:
-        hashed = self.users.get(user, self._dummy)
-        key = hashlib.sha256(b"\0".join((user.encode(), password.encode(), hashed))).digest()
-        verdict = self._cache.get(key)
-        if verdict is None:
-            verdict = bcrypt.checkpw(password.encode(), hashed) and user in self.users
-            self._cache[key] = verdict
-            if len(self._cache) > _CACHE_SIZE:
-                self._cache.popitem(last=False)
-        return verdict
-
-    async def check(self, header: str | None) -> bool:
-        credentials = _parse_basic(header)
+    def cached(self, header: str | None) -> bool | None:
+        """The verdict for ``header`` if known without bcrypt, else None."""
+        credentials = parse_basic(header)
         if credentials is None:
             return False
-        return await asyncio.to_thread(self._verify, *credentials)
+        with self._lock:
+            return self._cache.get(self._key(*credentials))
+
+    def check(self, header: str | None) -> bool:
+        """Whether ``header`` carries valid credentials (may run bcrypt: slow)."""
+        credentials = parse_basic(header)
+        if credentials is None:
+            return False
+        user, password = credentials
+        key = self._key(user, password)
+        with self._lock:
+            verdict = self._cache.get(key)
+        if verdict is None:
+            hashed = self.users.get(user, self._dummy)
+            verdict = bcrypt.checkpw(password.encode(), hashed) and user in self.users
+            with self._lock:
+                self._cache[key] = verdict
+                if len(self._cache) > _CACHE_SIZE:
+                    self._cache.popitem(last=False)
+        return verdict
+
+    def _key(self, user: str, password: str) -> bytes:
+        hashed = self.users.get(user, self._dummy)
+        return hashlib.sha256(b"\0".join((user.encode(), password.encode(), hashed))).digest()
 
 
-def _parse_basic(header: str | None) -> tuple[str, str] | None:
+def parse_basic(header: str | None) -> tuple[str, str] | None:
+    """(user, password) of an ``Authorization: Basic`` header, or None."""
     if not header:
         return None
     scheme, _, encoded = header.partition(" ")
@@ -70,36 +92,8 @@ def _parse_basic(header: str | None) -> tuple[str, str] | None:
     return (user, password) if sep else None
 
 
-def security_middlewares(config: WebConfig) -> list[Any]:
-    """The middlewares ``config`` calls for (empty without auth or SAN rules)."""
-    middlewares: list[Any] = []
-    if config.tls is not None and config.tls.client_allowed_sans:
-        allowed = set(config.tls.client_allowed_sans)
-
-        @web.middleware
-        async def check_sans(request: web.Request, handler: Handler) -> web.StreamResponse:
-            if not _peer_sans(request) & allowed:
-                return web.Response(status=403, text="client certificate SAN not allowed\n")
-            return await handler(request)
-
-        middlewares.append(check_sans)
-    if config.basic_auth_users:
-        auth = BasicAuth(config.basic_auth_users)
-
-        @web.middleware
-        async def basic_auth(request: web.Request, handler: Handler) -> web.StreamResponse:
-            if not await auth.check(request.headers.get("Authorization")):
-                return web.Response(
-                    status=401, text="Unauthorized\n", headers={"WWW-Authenticate": "Basic"}
-                )
-            return await handler(request)
-
-        middlewares.append(basic_auth)
-    return middlewares
-
-
-def _peer_sans(request: web.Request) -> set[str]:
-    cert = request.transport.get_extra_info("peercert") if request.transport else None
+def peer_sans(cert: Mapping[str, Any] | None) -> set[str]:
+    """The subjectAltName values of a peer certificate (IPs normalised)."""
     sans: set[str] = set()
     for kind, value in (cert or {}).get("subjectAltName", ()):
         if kind == "IP Address":
@@ -108,15 +102,26 @@ def _peer_sans(request: web.Request) -> set[str]:
     return sans
 
 
-def header_signal(
-    headers: Mapping[str, str],
-) -> Callable[[web.Request, web.StreamResponse], Awaitable[None]]:
-    """An ``on_response_prepare`` hook that adds ``headers`` to every response,
-    errors included (a middleware would miss raised ``HTTPException``s)."""
-    fixed = dict(headers)
+class Guard:
+    """The per-request checks ``config`` asks for; ``active`` is False without any."""
 
-    async def add_headers(request: web.Request, response: web.StreamResponse) -> None:
-        for name, value in fixed.items():
-            response.headers[name] = value
+    def __init__(self, config: WebConfig) -> None:
+        tls = config.tls
+        self.allowed_sans = frozenset(tls.client_allowed_sans) if tls is not None else frozenset()
+        self.auth = BasicAuth(config.basic_auth_users) if config.basic_auth_users else None
+        self.active = bool(self.allowed_sans) or self.auth is not None
 
-    return add_headers
+    def check_sans(self, peercert: Mapping[str, Any] | None) -> Reply | None:
+        if self.allowed_sans and not peer_sans(peercert) & self.allowed_sans:
+            return SAN_REFUSED
+        return None
+
+    def check_auth(self, authorization: str | None) -> Reply | None:
+        """Slow on a cache miss (bcrypt): adapters on an event loop use a thread."""
+        if self.auth is not None and not self.auth.check(authorization):
+            return UNAUTHORIZED
+        return None
+
+    def check(self, authorization: str | None, peercert: Mapping[str, Any] | None) -> Reply | None:
+        """Both checks, SANs first (no bcrypt for a refused certificate)."""
+        return self.check_sans(peercert) or self.check_auth(authorization)

@@ -1,5 +1,7 @@
-"""The usual exporter: a landing page at ``/`` and collectors at the telemetry
-path, behind the web config, served until a signal arrives."""
+"""The usual exporter on the aiohttp adapter: a landing page at ``/`` and
+collectors at the telemetry path, behind the web config, served until a
+signal arrives. (``threaded.serve_threaded_exporter`` is the same on the
+stdlib adapter.)"""
 
 from __future__ import annotations
 
@@ -12,8 +14,9 @@ from prometheus_client.registry import Collector
 
 from .config import WebConfig, load_web_config
 from .flags import WebFlags
-from .landing import LandingPage, Link
-from .metrics import MetricsHandler, Renderer, default_renderer
+from .landing import LandingPage
+from .metrics import MetricsHandler
+from .scrape import Renderer, default_renderer
 from .server import Server, new_app, serve_until_stopped
 
 
@@ -40,9 +43,7 @@ def exporter_app(
     )
     app.router.add_get(telemetry_path, handler.handle)
     if telemetry_path != "/":
-        links = (Link(telemetry_path.lstrip("/") or "/", "Metrics"), *landing.links)
-        page = LandingPage(landing.name, landing.description, landing.version, links)
-        app.router.add_get("/", page.handler())
+        app.router.add_get("/", landing.with_metrics_link(telemetry_path).handler())
     return app
 
 

@@ -1,13 +1,19 @@
 """The landing page at ``/``, like exporter-toolkit's: name, description,
-version and links (the telemetry path first)."""
+version and links (the telemetry path first). Framework-agnostic: ``reply``
+is the answer; ``handler()`` wraps it for aiohttp (imported only then)."""
 
 from __future__ import annotations
 
 import html
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from functools import cached_property
+from typing import TYPE_CHECKING
 
-from aiohttp import web
+from .reply import NOT_FOUND, Reply
+
+if TYPE_CHECKING:
+    from aiohttp import web
 
 
 @dataclass(frozen=True)
@@ -44,13 +50,22 @@ class LandingPage:
             f"    <ul>\n{items}\n    </ul>\n  </body>\n</html>\n"
         )
 
-    def handler(self) -> Callable[[web.Request], Awaitable[web.Response]]:
-        body = self.html()
+    def with_metrics_link(self, telemetry_path: str) -> LandingPage:
+        """This page with a link to the telemetry path first (what exporters show)."""
+        links = (Link(telemetry_path.lstrip("/") or "/", "Metrics"), *self.links)
+        return LandingPage(self.name, self.description, self.version, links)
 
-        async def landing(request: web.Request) -> web.Response:
-            # exporter-toolkit answers 404 below "/", so typos do not look served.
-            if request.path != "/":
-                raise web.HTTPNotFound()
-            return web.Response(text=body, content_type="text/html", charset="utf-8")
+    @cached_property
+    def _page(self) -> Reply:
+        return Reply(200, self.html().encode(), {"Content-Type": "text/html; charset=utf-8"})
 
-        return landing
+    def reply(self, path: str) -> Reply:
+        """The page for ``/``; 404 below it, as exporter-toolkit answers, so
+        typos do not look served."""
+        return self._page if path == "/" else NOT_FOUND
+
+    def handler(self) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+        """An aiohttp handler for ``/``."""
+        from .server import landing_handler
+
+        return landing_handler(self)

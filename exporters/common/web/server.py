@@ -1,9 +1,7 @@
-"""Binding and running: listen addresses, the aiohttp application with the
-web config applied, start/stop, and a blocking ``serve`` with signal handling.
-
-Sockets are bound here (not by aiohttp) so that port 0 works and the bound
-addresses are known (``Server.urls``), and so that ``:PORT`` means every
-interface, IPv4 and IPv6, as Go's ``net.Listen`` does.
+"""The aiohttp adapter: the application with the web config applied (auth,
+allowed SANs, headers), start/stop on pre-bound sockets, and a blocking
+``serve_until_stopped`` with signal handling. The decisions are the core's
+(``auth.Guard``, ``landing``, ``listen``); this module only translates.
 """
 
 from __future__ import annotations
@@ -12,75 +10,75 @@ import asyncio
 import contextlib
 import logging
 import signal
-import socket
-from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import Any
 
 from aiohttp import web
 
-from .auth import header_signal, security_middlewares
+from .auth import Guard
 from .config import WebConfig
 from .errors import ListenAddressError
+from .landing import LandingPage
+from .listen import ListenAddress, base_url, bind
+from .reply import Reply
+
+__all__ = [
+    "DEFAULT_CLIENT_MAX_SIZE",
+    "ListenAddress",
+    "Server",
+    "bind",
+    "landing_handler",
+    "new_app",
+    "response",
+    "serve_until_stopped",
+]
 
 log = logging.getLogger(__name__)
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 #: Largest request body accepted by default (pushes); aiohttp's own is 1 MiB.
 DEFAULT_CLIENT_MAX_SIZE = 64 << 20
 
 
-@dataclass(frozen=True)
-class ListenAddress:
-    """``host`` "" means every interface."""
-
-    host: str
-    port: int
-
-    @classmethod
-    def parse(cls, text: str) -> ListenAddress:
-        host, sep, port_text = text.rpartition(":")
-        if not sep or not port_text.isdigit() or int(port_text) > 65535:
-            raise ListenAddressError(
-                f"invalid --web.listen-address {text!r}: expected [HOST]:PORT, e.g. ':9100'"
-            )
-        if host.startswith("[") and host.endswith("]"):
-            host = host[1:-1]
-        elif ":" in host:
-            raise ListenAddressError(
-                f"invalid --web.listen-address {text!r}: write IPv6 hosts in brackets, "
-                "e.g. '[::1]:9100'"
-            )
-        return cls(host, int(port_text))
+def response(reply: Reply) -> web.Response:
+    """``reply`` as an aiohttp response."""
+    return web.Response(status=reply.status, body=reply.body, headers=dict(reply.headers))
 
 
-def bind(address: ListenAddress) -> socket.socket:
-    """A listening socket for ``address``; "" binds IPv6+IPv4 where possible."""
-    try:
-        if address.host == "" and socket.has_ipv6:
-            with contextlib.suppress(OSError):
-                return _listen(socket.AF_INET6, ("::", address.port), dual=True)
-        host = address.host or "0.0.0.0"
-        infos = socket.getaddrinfo(host, address.port, type=socket.SOCK_STREAM)
-        family, _, _, _, sockaddr = infos[0]
-        return _listen(family, sockaddr, dual=False)
-    except OSError as exc:
-        raise ListenAddressError(
-            f"cannot listen on {address.host or '*'}:{address.port}: {exc.strerror or exc}"
-        ) from None
+def security_middlewares(config: WebConfig) -> list[Any]:
+    """The middlewares ``config`` calls for (empty without auth or SAN rules)."""
+    guard = Guard(config)
+    if not guard.active:
+        return []
+
+    @web.middleware
+    async def check(request: web.Request, handler: Handler) -> web.StreamResponse:
+        transport = request.transport
+        refused = guard.check_sans(transport.get_extra_info("peercert") if transport else None)
+        if refused is None and guard.auth is not None:
+            header = request.headers.get("Authorization")
+            # bcrypt takes tens of ms: only a cache miss goes to a worker thread
+            if guard.auth.cached(header) is not True:
+                refused = await asyncio.to_thread(guard.check_auth, header)
+        if refused is not None:
+            return response(refused)
+        return await handler(request)
+
+    return [check]
 
 
-def _listen(family: int, sockaddr: tuple[object, ...], *, dual: bool) -> socket.socket:
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    try:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        if dual:
-            sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
-        sock.bind(sockaddr)
-        sock.listen(1024)
-        sock.setblocking(False)
-    except OSError:
-        sock.close()
-        raise
-    return sock
+def header_signal(
+    headers: Mapping[str, str],
+) -> Callable[[web.Request, web.StreamResponse], Awaitable[None]]:
+    """An ``on_response_prepare`` hook that adds ``headers`` to every response,
+    errors included (a middleware would miss raised ``HTTPException``s)."""
+    fixed = dict(headers)
+
+    async def add_headers(request: web.Request, response: web.StreamResponse) -> None:
+        for name, value in fixed.items():
+            response.headers[name] = value
+
+    return add_headers
 
 
 def new_app(
@@ -91,6 +89,16 @@ def new_app(
     if config.headers:
         app.on_response_prepare.append(header_signal(config.headers))
     return app
+
+
+def landing_handler(page: LandingPage) -> Handler:
+    async def landing(request: web.Request) -> web.StreamResponse:
+        reply = page.reply(request.path)
+        if reply.status == 404:
+            raise web.HTTPNotFound()
+        return response(reply)
+
+    return landing
 
 
 class Server:
@@ -117,11 +125,8 @@ class Server:
         for sock in sockets:
             site = web.SockSite(self.runner, sock, ssl_context=ssl_context)
             await site.start()
-            host, port = sock.getsockname()[:2]
-            shown = "127.0.0.1" if host in ("::", "0.0.0.0") else host
-            shown = f"[{shown}]" if ":" in shown else shown
-            self.urls.append(f"{scheme}://{shown}:{port}")
-            log.info("listening on %s:%s (%s)", host, port, scheme)
+            self.urls.append(base_url(sock, scheme))
+            log.info("listening on %s (%s)", sock.getsockname()[:2], scheme)
         return self.urls
 
     async def stop(self) -> None:

@@ -3,21 +3,18 @@ the HTTP route (through the shared web layer) and the command's flags."""
 
 from __future__ import annotations
 
-import asyncio
 import gzip
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from aiohttp.test_utils import TestClient, TestServer
 from click.testing import CliRunner
 
-from exporters.common.web import WebConfig
 from exporters.node import collectors
 from exporters.node.errors import FilterError, OptionsError
 from exporters.node.exporter import NodeExporter, resolve_enabled
-from exporters.node.serve import node_app
-from tests.exporters.node.helpers import fixture_options, fixture_source
+from exporters.node.serve import node_routes
+from tests.exporters.node.helpers import fixture_options, fixture_source, get, serving
 
 ALL = list(collectors.DEFAULTS)
 
@@ -82,16 +79,11 @@ def test_filter_errors_carry_upstream_text(name: str, message: str) -> None:
 
 
 def _get(
-    app_kwargs: dict[str, Any], path: str, **headers: str
+    route_kwargs: dict[str, Any], path: str, **headers: str
 ) -> tuple[int, dict[str, str], bytes]:
-    async def run() -> tuple[int, dict[str, str], bytes]:
-        app = node_app(WebConfig(), exporter(["loadavg", "meminfo"]), **app_kwargs)
-        async with TestClient(TestServer(app)) as client:
-            headers.setdefault("Accept-Encoding", "identity")
-            resp = await client.get(path, headers=headers, auto_decompress=False)
-            return resp.status, dict(resp.headers), await resp.read()
-
-    return asyncio.run(asyncio.wait_for(run(), timeout=30))
+    with serving(node_routes(exporter(["loadavg", "meminfo"]), **route_kwargs)) as url:
+        headers.setdefault("Accept-Encoding", "identity")
+        return get(url + path, **headers)
 
 
 def test_http_collect_filter_400_and_text_format() -> None:

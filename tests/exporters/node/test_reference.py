@@ -13,7 +13,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import urllib.error
 import urllib.request
@@ -21,17 +20,20 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from aiohttp.test_utils import TestClient, TestServer
 
-from exporters.common.exposition import SampleBatch, parse_text
-from exporters.common.web import WebConfig
+from exporters.common.exposition import SampleBatch, parse_text, render
 from exporters.node.collectors import DEFAULTS
 from exporters.node.exporter import NodeExporter
 from exporters.node.options import NodeOptions
-from exporters.node.render import render_text
-from exporters.node.serve import node_app
+from exporters.node.serve import node_routes
 from exporters.node.source import HostSource
-from tests.exporters.node.helpers import FIXTURE_FLAGS, fixture_options, fixture_source
+from tests.exporters.node.helpers import (
+    FIXTURE_FLAGS,
+    fixture_options,
+    fixture_source,
+    get,
+    serving,
+)
 from tests.reference import ReferenceProcess, run_reference
 
 pytestmark = pytest.mark.reference
@@ -70,7 +72,7 @@ def families(batch: SampleBatch) -> dict[str, Family]:
 
 def ours(source: HostSource, options: NodeOptions) -> dict[str, Family]:
     node = NodeExporter(source, options, list(DEFAULTS))
-    return families(parse_text(render_text(node.collect())))
+    return families(parse_text(render(node.collect())))
 
 
 def upstream(proc: ReferenceProcess) -> dict[str, Family]:
@@ -150,19 +152,16 @@ def test_mixin_coverage(node_exporter: ReferenceProcess) -> None:
     wanted = {name for name in json.loads(MIXIN.read_text()) if ":" not in name}
     exposed_upstream = wanted & set(parse_text(node_exporter.get("/metrics")).names)
     node = NodeExporter(HostSource(), NodeOptions(), list(DEFAULTS))
-    mine = set(parse_text(render_text(node.collect())).names)
+    mine = set(parse_text(render(node.collect())).names)
     assert exposed_upstream, "the reference exposes none of the mixin's metrics?"
     assert sorted(exposed_upstream - mine) == []
 
 
 def _ours_get(path: str) -> tuple[int, str]:
-    async def run() -> tuple[int, str]:
-        node = NodeExporter(HostSource(), NodeOptions(), list(DEFAULTS))
-        async with TestClient(TestServer(node_app(WebConfig(), node))) as client:
-            resp = await client.get(path)
-            return resp.status, await resp.text()
-
-    return asyncio.run(asyncio.wait_for(run(), timeout=30))
+    node = NodeExporter(HostSource(), NodeOptions(), list(DEFAULTS))
+    with serving(node_routes(node)) as url:
+        status, _, body = get(url + path)
+    return status, body.decode()
 
 
 @pytest.mark.parametrize("query", ["collect[]=bogus", "collect[]=cpu&collect[]=nope"])

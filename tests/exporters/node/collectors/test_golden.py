@@ -10,8 +10,9 @@ import os
 
 import pytest
 
+from exporters.common.exposition import render
 from exporters.node import collectors
-from exporters.node.render import family_name, render_text
+from exporters.node.exporter import family_name
 from tests.exporters.node.helpers import EXPECTED, FIXTURES, fixture_options, fixture_source
 
 GOLDEN = sorted(p.stem for p in EXPECTED.glob("*.prom"))
@@ -25,7 +26,7 @@ def test_every_file_based_collector_has_a_golden_file() -> None:
 @pytest.mark.parametrize("name", GOLDEN)
 def test_collector_matches_upstream_output(name: str) -> None:
     collector = collectors.build(name, fixture_source(), fixture_options())
-    got = render_text(sorted(collector.collect(), key=family_name)).decode()
+    got = render(sorted(collector.collect(), key=family_name)).decode()
     expected = (EXPECTED / f"{name}.prom").read_text().replace("{fixtures}", str(FIXTURES))
     if name == "textfile":
         # mtimes depend on the checkout; compare them against the files instead

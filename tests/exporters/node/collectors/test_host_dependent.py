@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from exporters.common.exposition import render as render_text
 from exporters.node import collectors
+from exporters.node.exporter import family_name
 from exporters.node.options import NodeOptions
-from exporters.node.render import family_name, render_text
 from exporters.node.source import FakeSource, StatFs, Timex, Uname
 
 

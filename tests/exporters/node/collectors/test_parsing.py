@@ -90,10 +90,10 @@ def test_textfile_missing_directory_is_a_scrape_error_and_empty_flag_is_not() ->
 
 
 def test_textfile_counter_without_total_suffix_keeps_its_name() -> None:
-    from exporters.node.render import render_text
+    from exporters.common.exposition import render
 
     source = FakeSource(files={"/tf/a.prom": "# TYPE cnt counter\ncnt 5\n"}, mtimes={})
     fams = collectors.build("textfile", source, NodeOptions(textfile_directory="/tf")).collect()
-    text = render_text(fams).decode()
+    text = render(fams).decode()
     assert "# TYPE cnt counter\ncnt 5\n" in text
     assert "node_textfile_scrape_error 0\n" in text
