@@ -7,7 +7,11 @@ ones as Go); the formats differ only in notation:
 * :func:`format_g` -- ``'g'``, also fmt's ``%g`` and ``%v``: exponent form
   below 1e-4 and from 1e6 (``1e+06``, ``1.5e-05``, ``123456``);
 * :func:`format_e` -- ``'e'``/``'E'``: always an exponent (``1.5e+00``);
-* :func:`format_g21` -- exponent form only below 1e-4 and from 1e21.
+* :func:`format_g21` -- exponent form only below 1e-4 and from 1e21;
+* :func:`format_json` -- Prometheus's ``jsonutil.MarshalFloat`` (the API's
+  sample values): ``'f'``, but ``'e'`` below 1e-6 and from 1e21 (ES6 style);
+* :func:`format_openmetrics` -- ``'g'`` with ``.0`` on integral values
+  (``1.0``, ``100000.0``), as client_golang writes OpenMetrics.
 
 Non-finite values are ``NaN``, ``+Inf`` and ``-Inf``, as Go spells them; the
 sign of ``-0`` is kept (``-0``, ``-0e+00``).
@@ -65,11 +69,11 @@ def format_f(f: float) -> str:
     return _positional(f, *shortest_digits(f))
 
 
-def _format_g(f: float, exponent_from: float) -> str:
+def _format_g(f: float, exponent_from: float, exponent_below: float = 1e-4) -> str:
     a = abs(f)
-    if a != 0 and (a < 1e-4 or exponent_from <= a < math.inf):
+    if a != 0 and (a < exponent_below or exponent_from <= a < math.inf):
         # Shortest digits identify the float, so these bounds are exactly
-        # "decimal exponent < -4 or >= 6 (21)".
+        # "decimal exponent < -4 (-6) or >= 6 (21)".
         digits, exp = shortest_digits(f)
         return _exponent_form(f, digits, exp)
     return format_f(f)
@@ -85,6 +89,22 @@ def format_g21(f: float) -> str:
     """Like :func:`format_g` but in exponent form only from 1e21 up (and below
     1e-4): ``100000000`` rather than ``1e+08``."""
     return _format_g(f, 1e21)
+
+
+def format_json(f: float) -> str:
+    """Prometheus's ``jsonutil.MarshalFloat``: ``strconv.FormatFloat(f, 'f',
+    -1, 64)``, or ``'e'`` when ``|f|`` is below 1e-6 or from 1e21 (``1e-07``)."""
+    return _format_g(f, 1e21, 1e-6)
+
+
+def format_openmetrics(f: float) -> str:
+    """:func:`format_g` with ``.0`` on integral values (``1.0``, ``-0.0``,
+    ``1e+06`` unchanged), OpenMetrics' canonical numbers as client_golang
+    writes them (and Prometheus 3.x ``le``/``quantile`` label values)."""
+    text = format_g(f)
+    if text[-1].isdigit() and "." not in text and "e" not in text:
+        return text + ".0"
+    return text
 
 
 def format_e(f: float, *, upper: bool = False) -> str:

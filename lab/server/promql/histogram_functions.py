@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from lab.model.gofloat import format_g
+from lab.model.gofloat import format_g, format_openmetrics
 from lab.model.labels import METRIC_NAME, Labels
 from lab.server.promql.context import EvalContext
 from lab.server.promql.function_args import FunctionImpl, scalar_arg, string_arg, vector_arg
@@ -203,17 +203,6 @@ def _histogram_quantile(ctx: EvalContext, call: Call, args: list[Value]) -> Valu
     return _assemble(labels, rows, pres, ctx.num_steps)
 
 
-def format_openmetrics_float(f: float) -> str:
-    """OpenMetrics' canonical float text (``1.0``, ``0.25``, ``NaN``), as 3.x writes
-    ``le``/``quantile`` label values."""
-    if math.isnan(f):
-        return "NaN"
-    if math.isinf(f):
-        return "+Inf" if f > 0 else "-Inf"
-    s = format_g(f)
-    return s if ("e" in s or "." in s) else s + ".0"
-
-
 def _histogram_quantiles(ctx: EvalContext, call: Call, args: list[Value]) -> Value:
     vec = vector_arg(args, 0)
     label = string_arg(args, 1)
@@ -224,7 +213,7 @@ def _histogram_quantiles(ctx: EvalContext, call: Call, args: list[Value]) -> Val
     groups = bucket_groups(ctx, vec, call.args[0])
     for q in qs:
         # The label value names the quantile of the first step (constant in practice).
-        text = format_openmetrics_float(float(q[0])) if q.shape[0] else ""
+        text = format_openmetrics(float(q[0])) if q.shape[0] else ""
         for g in groups:
             value, forced = bucket_quantile(q, g)
             if forced.any():

@@ -8,7 +8,15 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from lab.model.gofloat import format_e, format_f, format_g, format_g21, shortest_digits
+from lab.model.gofloat import (
+    format_e,
+    format_f,
+    format_g,
+    format_g21,
+    format_json,
+    format_openmetrics,
+    shortest_digits,
+)
 
 INF = math.inf
 NAN = math.nan
@@ -72,5 +80,19 @@ def test_shortest_digits(value: float, digits: str, exp: int) -> None:
 
 @given(st.floats(allow_nan=False, allow_infinity=False))
 def test_round_trip(value: float) -> None:
-    for text in (format_f(value), format_g(value), format_g21(value), format_e(value)):
+    for fmt in (format_f, format_g, format_g21, format_e, format_json, format_openmetrics):
+        text = fmt(value)
         assert float(text) == value and math.copysign(1, float(text)) == math.copysign(1, value)
+
+
+@pytest.mark.parametrize(
+    ("value", "json", "openmetrics"),
+    [(0.0, "0", "0.0"), (-0.0, "-0", "-0.0"), (1.0, "1", "1.0"), (0.25, "0.25", "0.25"),
+     (100000.0, "100000", "100000.0"), (1e6, "1000000", "1e+06"), (1e-5, "0.00001", "1e-05"),
+     (1e-6, "0.000001", "1e-06"), (1.5e-7, "1.5e-07", "1.5e-07"), (-1e-7, "-1e-07", "-1e-07"),
+     (1e20, "100000000000000000000", "1e+20"), (1e21, "1e+21", "1e+21"),
+     (INF, "+Inf", "+Inf"), (-INF, "-Inf", "-Inf"), (NAN, "NaN", "NaN")],
+)  # fmt: skip
+def test_json_and_openmetrics(value: float, json: str, openmetrics: str) -> None:
+    assert format_json(value) == json
+    assert format_openmetrics(value) == openmetrics
