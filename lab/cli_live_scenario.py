@@ -56,7 +56,7 @@ def run_live_command(name: str, time_scale: float = DEFAULT_SCALE,
 @click.option("--time-scale", type=click.FloatRange(min=1.0), default=DEFAULT_SCALE,
               show_default=True,
               help="Scenario seconds per real second; rule windows are divided by it too.")
-@click.option("--rulepacks", type=click.Path(exists=True, file_okay=False, path_type=Path),
+@click.option("--rulepacks", type=click.Path(file_okay=False, path_type=Path),
               default=Path("rulepacks"), show_default=True, help="Rule pack directory.")
 @click.option("--keep", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Keep the generated prometheus.yml, scaled rules, TSDB and logs here.")
@@ -77,6 +77,9 @@ def live(name: str | None, time_scale: float, rulepacks: Path, keep: Path | None
         return
     if not name:
         raise click.UsageError("name a scenario (see `promlab scenario live --list`)")
+    if not rulepacks.is_dir():
+        raise click.BadParameter(f"directory {str(rulepacks)!r} does not exist",
+                                 param_hint="--rulepacks")
     run_live_command(name, time_scale, rulepacks, keep)
 
 

@@ -94,8 +94,11 @@ class LivePlan:
     def scenario_s(self, real_s: float) -> float:
         return real_s * self.scale
 
-    def load_stages(self, step_real_s: float = 1.0) -> list[dict[str, float | int]]:
-        """The ``promlab load`` stages for the whole run (users per real second)."""
+    def load_stages(self, step_real_s: float = 1.0, extra_s: float = 0.0
+                    ) -> list[dict[str, float | int]]:
+        """The ``promlab load`` stages for the whole run (users per real second),
+        the last one held ``extra_s`` longer: locust starts a moment before the
+        run's clock does and must not stop before it."""
         stages: list[dict[str, float | int]] = []
         t = 0.0
         while t < self.duration_s:
@@ -106,6 +109,7 @@ class LivePlan:
             else:
                 stages.append({"duration": d, "users": users, "spawn_rate": max(users, 1)})
             t += d
+        stages[-1]["duration"] = float(stages[-1]["duration"]) + extra_s
         return stages
 
 

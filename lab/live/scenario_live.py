@@ -420,11 +420,11 @@ def _run(lab: Lab, p: LivePlan, ports: Ports, config: Path, rule_globs: list[str
         wait_ready(lab, child, url, deadline)
     if p.web is not None:
         stages = lab.workdir / "stages.yml"
-        stages.write_text(yaml.safe_dump({"stages": p.load_stages()}))
+        stages.write_text(yaml.safe_dump({"stages": p.load_stages(extra_s=LOAD_GRACE_S)}))
         load = lab.spawn("load", [
             *PROMLAB, "load", "--target", demo_url, "--users", str(int(p.users.max())),
             "--spawn-rate", str(int(p.users.max())), "--shape", str(stages),
-            "--duration", f"{math.ceil(p.duration_s + LOAD_GRACE_S)}s",
+            "--duration", f"{math.ceil(p.duration_s + 2 * LOAD_GRACE_S)}s",
             "--web.listen-address", f"{loopback}:{ports.locust}"])
         wait_ready(lab, load, f"http://{loopback}:{ports.locust}/metrics", deadline)
     echo(f"live scenario {p.scenario.name}: {p.scenario.duration} at x{p.scale:g} "
