@@ -3,14 +3,15 @@ with real processes on loopback (the work is in ``lab.live.scenario_live``).
 
 ``scenario`` here is the ``lab.cli_scenario`` group with ``live`` added: a
 group that looks the other commands up in that module on each use, so
-``promlab scenario list|run`` stay exactly theirs. ``run_live_command`` is
-the function ``promlab scenario run NAME --live`` delegates to.
+``promlab scenario list|run`` stay exactly theirs. ``live_options`` and
+``live_from_run`` are the hook for ``promlab scenario run NAME --live``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import click
 
@@ -49,6 +50,29 @@ def run_live_command(name: str, time_scale: float = DEFAULT_SCALE,
         click.echo(f"  {'ok  ' if v.ok else 'FAIL'} {v.what}: {v.detail}")
     if not run.ok:
         raise SystemExit(1)
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def live_options(f: F) -> F:
+    """``--live`` and ``--time-scale`` for ``promlab scenario run`` (the hook:
+    decorate ``run`` with it, and start its body with
+    ``if live: return live_from_run(names, run_all, rules, time_scale)``)."""
+    f = click.option("--time-scale", type=click.FloatRange(min=1.0), default=DEFAULT_SCALE,
+                     show_default=True,
+                     help="With --live: scenario seconds per real second.")(f)
+    f = click.option("--live", is_flag=True, default=False,
+                     help="Play the scenario live: real processes on 127.0.0.1 "
+                          "(same as `promlab scenario live NAME`).")(f)
+    return f
+
+
+def live_from_run(names: tuple[str, ...], run_all: bool, rules: Path, time_scale: float) -> None:
+    """``promlab scenario run NAME --live``: exactly one scenario, then as ``live``."""
+    if run_all or len(names) != 1 or names[0] == "all":
+        raise click.UsageError("--live plays one scenario at a time: name exactly one")
+    run_live_command(names[0], time_scale, rules)
 
 
 @click.command("live", context_settings=CONTEXT)
