@@ -31,10 +31,11 @@ from exporters.common.web import (
     new_app,
 )
 
+from .bodies import BodyParser
 from .collector import OWN_HELP, UPSTREAM_OWN_TYPES, SelfMetrics, own_registry, own_text
 from .errors import BodyError, GroupingKeyError, InconsistentPushError, PersistenceError
 from .grouping import parse_grouping_path
-from .model import TYPE_NAMES, metric_api_json, parse_body
+from .model import TYPE_NAMES, metric_api_json
 from .persistence import Persistence
 from .store import Store
 
@@ -81,6 +82,7 @@ class Pushgateway:
             own_types=UPSTREAM_OWN_TYPES, own_help=OWN_HELP, clock=clock, check=options.check
         )
         self.started = clock()
+        self.bodies = BodyParser()
         self.stop = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
 
@@ -195,7 +197,7 @@ class Pushgateway:
                     "delimited protobuf push bodies are not supported by promlab; "
                     "push the text format (Content-Type: text/plain; version=0.0.4)"
                 )
-            families = parse_body(decompress(body, None, max_bytes=256 << 20))
+            families = self.bodies.parse(decompress(body, None, max_bytes=256 << 20))
         except (BodyError, DecompressionError) as exc:
             return self._answer(400, handler, method, str(exc))
         try:

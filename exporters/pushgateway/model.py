@@ -1,6 +1,6 @@
 """Pushed metric families in client_golang's data model (one ``Metric`` per
 label set, histograms and summaries as one metric with buckets/quantiles),
-parsed from a text body, sanitized with the grouping key, rendered to text
+parsed from a text body (``bodies``), sanitized with the grouping key, rendered to text
 once per push, and serialised for persistence and ``/api/v1/metrics``.
 
 Rendering follows client_golang's text writer, so a scrape looks like the
@@ -15,9 +15,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from exporters.common.exposition import ParseError, format_float, parse_text
-
-from .errors import BodyError
+from exporters.common.exposition import format_float
 
 Pairs = tuple[tuple[str, str], ...]
 PUSH_TIME: Final = "push_time_seconds"
@@ -65,54 +63,6 @@ class Family:
 
     def identities(self) -> list[Pairs]:
         return [m.labels for m in self.metrics]
-
-
-def parse_body(body: bytes) -> dict[str, Family]:
-    """A text-format push body as families by name (not yet sanitized)."""
-    if not body.strip():
-        return {}
-    try:
-        batch = parse_text(body)
-    except ParseError as exc:
-        raise BodyError(f"text format parsing error in line {exc.line}: {exc.reason}") from None
-    families = [Family(meta.name, meta.type, meta.help, []) for meta in batch.families]
-    by_key: list[dict[Pairs, Metric]] = [{} for _ in families]
-    timestamps = batch.has_timestamp().tolist()
-    for i, (name, labels, value, fam_index) in enumerate(
-        zip(batch.names, batch.labels, batch.values.tolist(), batch.family.tolist(), strict=True)
-    ):
-        fam = families[fam_index]
-        special = {"histogram": "le", "summary": "quantile"}.get(fam.type)
-        pairs = labels.without_name()
-        bound: float | None = None
-        suffix = name[len(fam.name) :]
-        if special is not None and suffix in ("", "_bucket"):
-            bound_text = pairs.get(special, "")
-            pairs = pairs.without(special)
-            bound = float(bound_text) if bound_text else math.inf
-        key = tuple(pairs)
-        metric = by_key[fam_index].get(key) if special is not None else None
-        if metric is None:  # a repeated plain series stays two metrics, as in Go
-            metric = by_key[fam_index][key] = Metric(key)
-            fam.metrics.append(metric)
-        metric.has_timestamp |= bool(timestamps[i])
-        if special is None:
-            metric.value = value
-        elif suffix == "_sum":
-            metric.sum = value
-        elif suffix == "_count":
-            metric.count = _uint64(value)
-        else:
-            assert bound is not None
-            metric.points.append((bound, _uint64(value) if special == "le" else value))
-    return {fam.name: fam for fam in families}
-
-
-def _uint64(value: float) -> float:
-    # client_golang keeps counts as uint64: the parser truncates.
-    if math.isfinite(value) and 0 <= value < 2**64:
-        return float(int(value))
-    return 0.0
 
 
 def sanitize(family: Family, grouping: dict[str, str], pushed_at: float) -> Family:
@@ -196,7 +146,8 @@ def family_to_json(fam: Family) -> dict[str, Any]:
         "t": fam.type,
         "h": fam.help,
         "at": fam.pushed_at,
-        "m": [[list(map(list, m.labels)), m.value, m.points, m.sum, m.count] for m in fam.metrics],
+        # tuples encode as JSON arrays: no copies needed
+        "m": [[m.labels, m.value, m.points, m.sum, m.count] for m in fam.metrics],
     }
 
 

@@ -41,8 +41,13 @@ _HEADER: Final = struct.Struct(">II")
 _SNAPSHOT_VERSION: Final = 1
 
 
+#: One encoder for every frame: ``json.dumps`` with arguments builds a new
+#: one per call, a measurable share of a push's CPU.
+_ENCODE: Final = json.JSONEncoder(separators=(",", ":")).encode
+
+
 def frame(record: Record) -> bytes:
-    payload = json.dumps(record, separators=(",", ":")).encode()
+    payload = _ENCODE(record).encode()
     return _HEADER.pack(len(payload), zlib.crc32(payload)) + payload
 
 

@@ -93,7 +93,8 @@ def check_family(
 ) -> str | None:
     """Why adding ``fam`` to group ``key`` (replacing ``replaced``) would make
     gathering fail, or None. ``other_names`` are the family names present
-    besides ``fam`` after the write; ``seen`` collects this push's series."""
+    after the write (``fam``'s own may be among them: only names differing
+    from it by a suffix are looked up); ``seen`` collects this push's series."""
     name = fam.name
     own = own_types.get(name)
     if own is not None and own != fam.type:
@@ -101,10 +102,9 @@ def check_family(
             f"gathered metric family {name} has type {TYPE_NAMES[fam.type]} "
             f"but should have {TYPE_NAMES[own]}"
         )
-    counts = Counter(index.types.get(name, {}))
-    if replaced is not None:
-        counts[replaced.type] -= 1
-    for other_type, n in counts.items():
+    for other_type, n in index.types.get(name, {}).items():
+        if replaced is not None and other_type == replaced.type:
+            n -= 1  # the family this write replaces does not count
         if n > 0 and other_type != fam.type and fam.metrics:
             shown = proto_text(fam, fam.metrics[0])
             return f'collected metric "{name}" {{ {shown}}} is not a {TYPE_NAMES[other_type]}'
@@ -181,6 +181,7 @@ class Store:
         self.groups: dict[GroupingKey, Group] = {}
         self.index = Index()
         self.own_types = dict(own_types)
+        self._own_names = frozenset(self.own_types)
         self.own_help = dict(own_help or {})
         self.clock = clock
         self.check = check
@@ -234,7 +235,7 @@ class Store:
     def _check(self, key: GroupingKey, clean: dict[str, Family], replace: bool) -> str | None:
         group = self.groups.get(key)
         old = group.families if group is not None else {}
-        names = set(self.index.names()) | set(self.own_types) | set(clean)
+        names = set(self._own_names).union(self.index.names(), clean)
         if replace:  # families of this group that the PUT removes do not count
             for name in old:
                 counts = self.index.types.get(name)
@@ -242,9 +243,8 @@ class Store:
                     names.discard(name)
         seen: set[tuple[str, Pairs]] = set()
         for fam in clean.values():
-            others = names - {fam.name}
             problem = check_family(
-                self.index, key, fam, old.get(fam.name), self.own_types, others, seen
+                self.index, key, fam, old.get(fam.name), self.own_types, names, seen
             )
             if problem is not None:
                 return problem
@@ -315,9 +315,7 @@ class Store:
         seen: set[tuple[str, Pairs]] = set()
         for key, group in self.groups.items():
             for fam in group.families.values():
-                problem = check_family(
-                    fresh, key, fam, None, self.own_types, names - {fam.name}, seen
-                )
+                problem = check_family(fresh, key, fam, None, self.own_types, names, seen)
                 if problem is not None:
                     return problem
                 fresh.add(key, fam)

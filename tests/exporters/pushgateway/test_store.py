@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from exporters.pushgateway.bodies import parse_body
 from exporters.pushgateway.collector import UPSTREAM_OWN_TYPES
 from exporters.pushgateway.errors import GroupingKeyError, InconsistentPushError
 from exporters.pushgateway.grouping import decode_base64, parse_grouping_path
-from exporters.pushgateway.model import parse_body
 from exporters.pushgateway.store import Record, Store
 
 
