@@ -22,7 +22,7 @@ Mappings (documented magnitudes, not windows — those are not scaled):
 
 * latency: the simulated service's p99 is about ``0.3 s x multiplier``; the
   demo app gets ``300 ms x (multiplier - 1)`` extra, capped at
-  ``LATENCY_CAP_MS`` (4 s, still above the 2.5 s critical threshold) so
+  ``LATENCY_CAP_MS`` (3 s, still above the 2.5 s critical threshold) so
   requests in flight drain within seconds after recovery;
 * errors: the 5xx share as the demo app's error probability (below 0.1 %: 0);
 * traffic: ``BASE_USERS x multiplier`` locust users.
@@ -48,7 +48,7 @@ from lab.scenarios.targets.node import Node
 WEB_KNOBS: Final = frozenset({"latency", "errors", "traffic"})
 NODE_KNOBS: Final = frozenset({"cpu"})
 LATENCY_MS_PER_MULTIPLE: Final = 300.0
-LATENCY_CAP_MS: Final = 4000.0
+LATENCY_CAP_MS: Final = 3000.0
 MIN_ERROR_RATE: Final = 0.001
 BASE_USERS: Final = 8
 MAX_USERS: Final = 40

@@ -254,12 +254,15 @@ class _Faults:
             i = self.p.at(elapsed)
             want = (round(float(self.p.latency_ms[i])), round(float(self.p.error_rate[i]), 4))
             if want != self.applied or (want != (0, 0) and elapsed - self.renewed >= 1.0):
-                if want == (0, 0):
-                    _request(f"{self.demo_url}/admin/reset", b"{}")
-                else:
-                    body = {"latency_ms": want[0], "error_rate": want[1],
-                            "duration_s": DEGRADE_TTL_S}
-                    _request(f"{self.demo_url}/admin/degrade", json.dumps(body).encode())
+                try:
+                    if want == (0, 0):
+                        _request(f"{self.demo_url}/admin/reset", b"{}")
+                    else:
+                        body = {"latency_ms": want[0], "error_rate": want[1],
+                                "duration_s": DEGRADE_TTL_S}
+                        _request(f"{self.demo_url}/admin/degrade", json.dumps(body).encode())
+                except OSError:
+                    return  # a busy moment: the next tick tries again (a dead app is caught)
                 self.applied, self.renewed = (float(want[0]), float(want[1])), elapsed
         for k, burst in enumerate(self.p.cpu):
             if k not in self.bursts_started and elapsed >= burst.start_s:
