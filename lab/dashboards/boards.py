@@ -131,6 +131,11 @@ def kube_workloads() -> Json:
                       f"{{{CADVISOR}, {ns}}}[$__rate_interval])) / sum by (namespace, pod) "
                       f'(kube_pod_container_resource_limits{{{KSM}, {ns}, resource="cpu"}})',
                       "{{pod}}"), unit="percentunit"),
+            # The kubernetes pack records this one for dashboards and runbooks;
+            # without a reader, `promlab check` reports it as unused.
+            ts("CPU used per container", "Cores each container uses (5m rate).",
+               Target(f"namespace_pod_container:container_cpu_usage_seconds:rate5m{{{ns}}}",
+                      "{{pod}} {{container}}"), unit="short"),
             ts("Memory working set / limit", "At 100% the container is OOM killed.",
                Target(f"sum by (namespace, pod) (container_memory_working_set_bytes"
                       f"{{{CADVISOR}, {ns}}}) / sum by (namespace, pod) "
