@@ -26,6 +26,7 @@ COMMANDS: dict[str, str] = {
     "stress": "lab.cli_live:stress",
     "vagrant": "lab.cli_vagrant:vagrant",
     "rules": "lab.cli_rules:rules",
+    "check": "lab.cli_check:check",
 }
 
 
