@@ -33,7 +33,8 @@ log = logging.getLogger("promlab.node_exporter")
 
 def _without_created(metric: Metric) -> Metric:
     """``metric`` without prometheus_client's ``_created`` samples (the
-    promhttp counters have them); Go's text output has none."""
+    promhttp counters have them; the node collectors make none); Go's text
+    output has none."""
     name = family_name(metric)
     if not any(s.name.endswith("_created") and s.name != name for s in metric.samples):
         return metric
@@ -63,8 +64,11 @@ class NodeMetricsRoute:
 
     def _families(self, node: Collector) -> Iterable[Metric]:
         with self._collecting:
-            families = [*node.collect(), *(m for c in self.others for m in c.collect())]
-        return sorted(map(_without_created, families), key=family_name)
+            families = [
+                *node.collect(),
+                *(_without_created(m) for c in self.others for m in c.collect()),
+            ]
+        return sorted(families, key=family_name)
 
     def __call__(self, request: WebRequest) -> Reply:
         names = request.query.get("collect[]", [])

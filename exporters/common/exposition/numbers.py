@@ -111,6 +111,15 @@ def parse_seconds_timestamp(token: str) -> int | None:
 
 def format_float(value: float) -> str:
     """Go's ``FormatFloat(value, 'g', -1, 64)``, with ``+Inf``/``-Inf``/``NaN``."""
+    # Most exposed values are small integers (counts, bytes, states): the
+    # integer's digits are the shortest ones, no exponent below 1e6; -0 is not.
+    if (
+        value.__class__ is float
+        and value.is_integer()
+        and -1e6 < value < 1e6
+        and (value or math.copysign(1.0, value) > 0)
+    ):
+        return str(int(value))
     if value != value:
         return "NaN"
     if value == INF:

@@ -129,10 +129,11 @@ def _from_metric(metric: Metric) -> _Family:
     for s in metric.samples:
         if s.native_histogram is not None:
             continue  # not expressible in OpenMetrics 1.0 or text 0.0.4
+        labels = s.labels
         append(
             _Sample(
                 s.name,
-                sorted(s.labels.items()),
+                sorted(labels.items()) if len(labels) > 1 else list(labels.items()),
                 float(s.value),
                 None if s.timestamp is None else _to_ms(s.timestamp),
                 None if s.exemplar is None else _exemplar(s.exemplar),
@@ -202,8 +203,9 @@ def _openmetrics_to_text(fam: _Family) -> list[_Family]:
     for s in fam.samples:
         if s.name.endswith(_SPLIT_SUFFIXES):
             break
-    else:  # the usual case: nothing to split off
-        return [_Family(name, kind, fam.help, None, fam.samples)]
+    else:  # the usual case: nothing to split off; ``fam`` is ours to reuse
+        fam.name, fam.type, fam.unit = name, kind, None
+        return [fam]
     main = _Family(name, kind, fam.help)
     split: dict[str, _Family] = {}
     for s in fam.samples:
@@ -263,8 +265,9 @@ def _sample_name(family: str, sample: str, escaping: Escaping) -> str:
 class _Names:
     """The wire forms of names under one escaping, memoized: names repeat from
     scrape to scrape, and checking one is a per-character Python loop (most of
-    a render's time before). Plain dicts keyed by str; each is dropped whole
-    when it outgrows ``_NAMES_MAX`` (bounded memory for churning names)."""
+    a render's time before), as do label pairs. One instance per escaping for
+    the process (``_NAMES``); plain dicts, each dropped whole when it outgrows
+    its bound (bounded memory for churning names and values)."""
 
     def __init__(self, escaping: Escaping) -> None:
         self.escaping = escaping
@@ -272,6 +275,9 @@ class _Names:
         self._sample: dict[tuple[str, str], str] = {}
         self._token: dict[tuple[str, str], tuple[str, bool]] = {}
         self._label: dict[str, tuple[str, bool]] = {}
+        #: (label, value) -> (label as written, 'label="value"', escaping changed
+        #: the label); label pairs repeat from scrape to scrape too
+        self.pairs: dict[tuple[str, str], tuple[str, str, bool]] = {}
 
     def family(self, name: str) -> str:
         """``escape_name(name)``."""
@@ -296,6 +302,15 @@ class _Names:
             got = _remember(self._token, key, name_token(self.sample(family, sample)))
         return got
 
+    def pair(self, pair: tuple[str, str]) -> tuple[str, str, bool]:
+        """A label pair as written (``pairs`` holds the ones seen before)."""
+        label, value = pair
+        if label == METRIC_NAME:
+            raise RenderError(f"label name {METRIC_NAME!r} is reserved")
+        label_text, changed = self.label(label)
+        written = (label_text, f'{label_text}="{_escape_value(value)}"', changed)
+        return _remember(self.pairs, pair, written, _PAIRS_MAX)
+
     def label(self, label: str) -> tuple[str, bool]:
         """A label name as written, and whether escaping changed it."""
         got = self._label.get(label)
@@ -306,11 +321,13 @@ class _Names:
 
 
 _NAMES_MAX: Final = 1 << 16
+#: label values churn more (and are longer): a smaller bound, ~2 MB at most
+_PAIRS_MAX: Final = 1 << 13
 _NAMES: Final = {e: _Names(e) for e in Escaping}
 
 
-def _remember(cache: dict[Any, Any], key: Any, value: T) -> T:
-    if len(cache) >= _NAMES_MAX:
+def _remember(cache: dict[Any, Any], key: Any, value: T, limit: int = _NAMES_MAX) -> T:
+    if len(cache) >= limit:
         cache.clear()
     cache[key] = value
     return value
@@ -367,6 +384,8 @@ def _merge_text_families(families: list[_Family], names: _Names) -> list[_Family
             )
         types[key] = fam.type
         for s in fam.samples:
+            if s.name == fam.name:
+                continue  # written as the family's own name: key
             wire = names.sample(fam.name, s.name)
             if wire != key and text_family_of(wire, types) != key:
                 raise RenderError(
@@ -417,27 +436,24 @@ def _write_family(out: list[str], fam: _Family, names: _Names, *, om: bool) -> N
     fmt_value = format_float_openmetrics if om else format_float
     token = names.token
     append = out.append
-    # (label, value) -> (label as written, 'label="value"', escaping changed the label)
-    label_cache: dict[tuple[str, str], tuple[str, str, bool]] = {}
+    label_cache = names.pairs
+    last: str | None = None
     for s in fam.samples:
-        sample_name, quoted = token(fam.name, s.name)
+        if s.name is not last:  # samples of a family mostly share their name
+            last = s.name
+            sample_name, quoted = token(fam.name, last)
         if s.labels:
             parts = [sample_name] if quoted else []
             check = False
             for pair in s.labels:
                 cached = label_cache.get(pair)
                 if cached is None:
-                    label, value = pair
-                    if label == METRIC_NAME:
-                        raise RenderError(f"label name {METRIC_NAME!r} is reserved")
-                    label_text, changed = names.label(label)
-                    cached = (label_text, f'{label_text}="{_escape_value(value)}"', changed)
-                    label_cache[pair] = cached
+                    cached = names.pair(pair)
                 check = check or cached[2]
                 parts.append(cached[1])
             if check:
                 # only labels that escaping changed can collide with another one
-                written = [label_cache[p][0] for p in s.labels]
+                written = [names.pair(p)[0] for p in s.labels]
                 for label_text in written:
                     if written.count(label_text) > 1:
                         raise RenderError(
