@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING
 
 import click
 
+from lab.cli_scenario_remote import remote_from_run, remote_options, wants_remote
+
 if TYPE_CHECKING:
     from lab.scenarios.suite import TimedRun
     from lab.scenarios.validate import ScenarioRun
@@ -46,14 +48,21 @@ FilePath = click.Path(dir_okay=False, path_type=Path)
               help="Write a JUnit XML file: one testcase per expectation.")
 @click.option("--progress/--no-progress", default=None,
               help="Progress bar on stderr (default: when stderr is a terminal).")
+@remote_options
 def run(names: tuple[str, ...], run_all: bool, rules: Path, dashboards: Path | None,
-        report: Path | None, junit: Path | None, progress: bool | None) -> None:
+        report: Path | None, junit: Path | None, progress: bool | None,
+        remote_write: str | None, target_server: str | None, speed: float | None) -> None:
     """Replay scenarios into an in-memory store in simulated time, evaluate
     the rule packs over each and check its expectations (its alerts fire in
     time and resolve after recovery; nothing fires in the quiet baseline).
 
     Exits 1 if an expectation fails or, when running all, if an alert rule is
-    fired by no scenario."""
+    fired by no scenario.
+
+    With --remote-write URL (or --target-server URL), one scenario is instead
+    streamed in real time (x --speed) into a running server, starting now."""
+    if wants_remote(remote_write, target_server, speed):
+        return remote_from_run(names, run_all, remote_write, target_server, speed)
     from lab.scenarios.evaluate import PackEvaluationError, alert_rules, load_groups, rule_files
     from lab.scenarios.library import discover
     from lab.scenarios.suite import run_suite
