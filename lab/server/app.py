@@ -41,6 +41,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from lab.clock import Clock, RealClock
+from lab.model.durations import format_model_duration_ms
 from lab.model.errors import LabError
 from lab.model.labels import Labels
 from lab.server.api.deps import DEFAULT_BUILD_INFO, ApiDeps, JSONDict
@@ -137,24 +138,7 @@ def _load_config_minimal(path: str) -> LoadedConfig:
 def format_duration(ms: int) -> str:
     """Prometheus's duration notation (``15d``, ``1h30m``, ``0s``): years and
     weeks only when exact, as ``model.Duration.String``."""
-    if ms == 0:
-        return "0s"
-    out = []
-    for unit, size, exact in (
-        ("y", 365 * 86_400_000, True),
-        ("w", 7 * 86_400_000, True),
-        ("d", 86_400_000, False),
-        ("h", 3_600_000, False),
-        ("m", 60_000, False),
-        ("s", 1_000, False),
-        ("ms", 1, False),
-    ):
-        if exact and ms % size:
-            continue
-        if ms >= size:
-            out.append(f"{ms // size}{unit}")
-            ms %= size
-    return "".join(out)
+    return format_model_duration_ms(ms, exact_years_weeks=True)
 
 
 class PromlabServer:

@@ -21,12 +21,12 @@ import math
 import operator
 import re
 from collections.abc import Sequence
-from decimal import Decimal
 
 import numpy as np
 import numpy.typing as npt
 import orjson
 
+from lab.model.gofloat import format_json
 from lab.model.labels import Labels
 
 F64 = npt.NDArray[np.float64]
@@ -64,19 +64,7 @@ def labels_json(labels: Labels) -> str:
 
 def format_value(v: float) -> str:
     """One sample value as Prometheus writes it (without the quotes)."""
-    if v != v:
-        return "NaN"
-    if v == math.inf:
-        return "+Inf"
-    if v == -math.inf:
-        return "-Inf"
-    a = abs(v)
-    text = repr(v)
-    if a != 0 and (a < 1e-6 or a >= 1e21):
-        return text  # Python's repr is Go's 'e' form here: 1e-07, 1.5e+21
-    if "e" in text:
-        return format(Decimal(text), "f")
-    return text[:-2] if text.endswith(".0") else text
+    return format_json(v)
 
 
 def format_timestamp(ms: int) -> str:

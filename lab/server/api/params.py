@@ -19,6 +19,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from lab.model.durations import parse_model_duration_ms
+from lab.model.errors import DurationError
 from lab.server.api.errors import BadDataError, invalid_param
 
 _INT64_MIN = -(2**63)
@@ -39,20 +41,6 @@ _GO_FLOAT = re.compile(
 _RFC3339 = re.compile(
     r"(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?([Zz]|[+-]\d{2}:\d{2})"
 )
-_DURATION = re.compile(
-    r"(?:(\d+)y)?(?:(\d+)w)?(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?(?:(\d+)ms)?"
-)
-_DURATION_UNITS_MS = (
-    365 * 86_400_000,
-    7 * 86_400_000,
-    86_400_000,
-    3_600_000,
-    60_000,
-    1_000,
-    1,
-)
-
-
 def go_parse_float(text: str) -> float | None:
     """``strconv.ParseFloat(text, 64)``, or None where Go returns an error
     (including out-of-range values, which Go rejects)."""
@@ -141,13 +129,10 @@ def parse_duration_ms(text: str) -> float:
 
 def prometheus_duration_ms(text: str) -> int | None:
     """``model.ParseDuration`` (``1y2w3d4h5m6s7ms``, or ``0``) in milliseconds."""
-    if text == "0":
-        return 0
-    m = _DURATION.fullmatch(text) if text else None
-    if m is None:
+    try:
+        return parse_model_duration_ms(text)
+    except DurationError:
         return None
-    total = sum(int(g) * unit for g, unit in zip(m.groups(), _DURATION_UNITS_MS, strict=True) if g)
-    return total if total * 1_000_000 <= _INT64_MAX else None
 
 
 def _go_quote(text: str) -> str:
