@@ -38,6 +38,8 @@ class Problem:
     message: str
 
     def __str__(self) -> str:
+        if self.message.startswith(f"{self.where}:"):  # the rule loader names the file
+            return self.message
         return f"{self.where}: {self.message}"
 
     def to_json(self) -> dict[str, Any]:
@@ -92,7 +94,7 @@ class Report:
         lines += [
             f"rules: {self.rules} in {len(self.rule_files)} file(s); dashboards: "
             f"{len(self.dashboard_files)}",
-            f"metrics used: {len(self.used)} produced ({by_source})",
+            f"metrics used: {len(self.used)} produced" + (f" ({by_source})" if by_source else ""),
             f"recording rules used: {len(self.recording_users) - unused}/"
             f"{len(self.recording_users)}",
             "ok" if self.ok else f"FAILED: {len(self.problems)} problem(s)",
@@ -124,8 +126,7 @@ def check(rules_dir: Path | None, dashboards_dir: Path | None,
         try:
             boards += dashboard_uses(path)
         except (UnparsableError, ValueError) as exc:
-            report.problems.append(Problem("unreadable", Where(str(path), dashboard=path.stem,
-                                                                panel="-"), "", str(exc)))
+            report.problems.append(Problem("unreadable", Where(str(path)), "", str(exc)))
     report.rules = len(rules)
     recorded = frozenset(r.rule.name for r in rules if not r.rule.is_alert)
     # After the exporters: a name both an exporter and a rule produce is the

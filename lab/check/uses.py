@@ -42,7 +42,9 @@ class Where:
     def __str__(self) -> str:
         if self.line is not None:
             return f"{self.file}:{self.line}: rule {self.rule}"
-        return f'{self.file}: dashboard "{self.dashboard}" / {self.panel}'
+        if self.dashboard is not None:
+            return f'{self.file}: dashboard "{self.dashboard}" / {self.panel}'
+        return self.file
 
 
 @dataclass(frozen=True, slots=True)

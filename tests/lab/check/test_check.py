@@ -146,3 +146,15 @@ def test_cli_text_json_and_exit_codes(tmp_path: Path) -> None:
         "rule": "instance:node_cpu:rate5m", "metric": "node_cpu_total",
         "message": "metric node_cpu_total: produced by no exporter, recording rule or scenario",
     }]
+
+
+def test_unreadable_files_are_problems_too(tmp_path: Path) -> None:
+    rules = _rules(tmp_path, GOOD_RULES + """\
+          - alert: Broken
+            expr: rate(node_load1[5m]
+    """)
+    boards = _board(tmp_path, {"Broken": "sum(node_load1"})
+    report = check(rules, boards, _inventory())
+    assert [p.kind for p in report.problems] == ["unreadable", "unreadable"]
+    assert str(report.problems[0]).startswith(f"{rules}/mine/mine.rules.yml: ")
+    assert str(report.problems[1]).startswith(f"{boards}/mine.json: ")
