@@ -19,7 +19,7 @@ Each exporter's self metrics (``process_*``, ``python_*``, build info) count.
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from prometheus_client.metrics_core import Metric
@@ -99,12 +99,17 @@ def _incidents(sim: object) -> None:
     from lab.cluster.control import Cluster
 
     assert isinstance(sim, Cluster)
-    pods = sim.store.items("pods", "app-0")
-    names = [p["metadata"]["name"] for p in pods]
-    sim.crash_loop("app-0", names[0])
-    sim.oom_kill("app-0", names[1])
-    sim.image_pull_backoff("app-0", names[2])
-    sim.set_pod_phase("app-0", names[3], "Failed", "Evicted")
+    # Pods of workloads (the seed's layout may change: take whichever exist).
+    pods = [(p["metadata"]["namespace"], p["metadata"]["name"]) for p in sim.store.items("pods")
+            if p["metadata"].get("ownerReferences")]
+    incidents: tuple[Callable[[str, str], object], ...] = (
+        sim.crash_loop,
+        sim.oom_kill,
+        sim.image_pull_backoff,
+        lambda ns, name: sim.set_pod_phase(ns, name, "Failed", "Evicted"),
+    )
+    for incident, (ns, name) in zip(incidents, pods, strict=False):
+        incident(ns, name)
     nodes = [n["metadata"]["name"] for n in sim.store.items("nodes")]
     sim.set_node_ready(nodes[-1], False)
     sim.set_node_condition(nodes[-1], "MemoryPressure", True, "KubeletHasInsufficientMemory")
