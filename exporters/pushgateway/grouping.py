@@ -12,6 +12,8 @@ import re
 from typing import Final
 from urllib.parse import unquote
 
+from lab.model.gostr import go_quote
+
 from .errors import GroupingKeyError
 
 GroupingKey = tuple[tuple[str, str], ...]
@@ -49,13 +51,13 @@ def split_labels(labels: str) -> dict[str, str]:
     components = labels[1:].split("/")
     if len(components) % 2:
         raise GroupingKeyError(
-            f"odd number of components in label string {_go_quote(unquote(labels))}"
+            f"odd number of components in label string {go_quote(unquote(labels))}"
         )
     for i in range(0, len(components), 2):
         name, value = unquote(components[i]), unquote(components[i + 1])
         trimmed = name.removesuffix(BASE64_SUFFIX)
         if not valid_label_name(trimmed):
-            raise GroupingKeyError(f"improper label name {_go_quote(trimmed)}")
+            raise GroupingKeyError(f"improper label name {go_quote(trimmed)}")
         if trimmed == name:
             result[name] = value
             continue
@@ -63,7 +65,7 @@ def split_labels(labels: str) -> dict[str, str]:
             result[trimmed] = decode_base64(value)
         except ValueError as exc:
             raise GroupingKeyError(
-                f"invalid base64 encoding for label {trimmed}={_go_quote(value)}: {exc}"
+                f"invalid base64 encoding for label {trimmed}={go_quote(value)}: {exc}"
             ) from None
     return result
 
@@ -94,9 +96,3 @@ def parse_grouping_path(raw_tail: str) -> dict[str, str]:
 
 def grouping_key(labels: dict[str, str]) -> GroupingKey:
     return tuple(sorted(labels.items()))
-
-
-def _go_quote(text: str) -> str:
-    """Go's %q for the common cases (printable text, quotes and backslashes)."""
-    escaped = text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
-    return f'"{escaped}"'

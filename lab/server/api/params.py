@@ -21,6 +21,7 @@ from datetime import datetime
 
 from lab.model.durations import parse_model_duration_ms
 from lab.model.errors import DurationError
+from lab.model.gostr import go_quote
 from lab.server.api.errors import BadDataError, invalid_param
 
 _INT64_MIN = -(2**63)
@@ -70,7 +71,7 @@ def parse_time(text: str) -> int:
     value = go_parse_float(text)
     if value is not None:
         if not math.isfinite(value):
-            raise ValueError(f"cannot parse {_go_quote(text)} to a valid timestamp")
+            raise ValueError(f"cannot parse {go_quote(text)} to a valid timestamp")
         whole = math.trunc(value)
         frac_ms = _round_half_away((value - whole) * 1000.0)
         return _clamp_ms(int(whole) * 1000 + int(frac_ms))
@@ -84,7 +85,7 @@ def parse_time(text: str) -> int:
         return MIN_TIME_MS
     if text == _MAX_TIME_TEXT:
         return MAX_TIME_MS
-    raise ValueError(f"cannot parse {_go_quote(text)} to a valid timestamp")
+    raise ValueError(f"cannot parse {go_quote(text)} to a valid timestamp")
 
 
 def _rfc3339_ms(m: re.Match[str]) -> int:
@@ -116,14 +117,14 @@ def parse_duration_ms(text: str) -> float:
         ns = value * 1e9
         if not math.isfinite(ns) or ns > _INT64_MAX or ns < _INT64_MIN:
             if math.isnan(ns):
-                raise ValueError(f"cannot parse {_go_quote(text)} to a valid duration")
+                raise ValueError(f"cannot parse {go_quote(text)} to a valid duration")
             raise ValueError(
-                f"cannot parse {_go_quote(text)} to a valid duration. It overflows int64"
+                f"cannot parse {go_quote(text)} to a valid duration. It overflows int64"
             )
         return math.trunc(ns) / 1e6
     ms = prometheus_duration_ms(text)
     if ms is None:
-        raise ValueError(f"cannot parse {_go_quote(text)} to a valid duration")
+        raise ValueError(f"cannot parse {go_quote(text)} to a valid duration")
     return float(ms)
 
 
@@ -133,25 +134,6 @@ def prometheus_duration_ms(text: str) -> int | None:
         return parse_model_duration_ms(text)
     except DurationError:
         return None
-
-
-def _go_quote(text: str) -> str:
-    """Go's ``%q`` for the common cases (printable text)."""
-    out = []
-    for ch in text:
-        if ch in '"\\':
-            out.append("\\" + ch)
-        elif ch == "\n":
-            out.append("\\n")
-        elif ch == "\t":
-            out.append("\\t")
-        elif ch == "\r":
-            out.append("\\r")
-        elif ord(ch) < 0x20 or ord(ch) == 0x7F:
-            out.append(f"\\x{ord(ch):02x}")
-        else:
-            out.append(ch)
-    return '"' + "".join(out) + '"'
 
 
 @dataclass(frozen=True, slots=True)

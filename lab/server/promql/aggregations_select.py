@@ -10,11 +10,11 @@ from __future__ import annotations
 import numpy as np
 
 from lab.model.gofloat import format_f, format_g, format_g21
+from lab.model.gostr import go_quote
 from lab.model.labels import METRIC_NAME, Labels
 from lab.server.promql.context import EvalContext
 from lab.server.promql.errors import EvalError
 from lab.server.promql.opsupport import (
-    go_quote,
     group_ids,
     is_valid_label_name,
     sorted_groups,

@@ -16,10 +16,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from lab.model.gofloat import format_g, format_openmetrics
+from lab.model.gostr import go_quote
 from lab.model.labels import METRIC_NAME, Labels
 from lab.server.promql.context import EvalContext
 from lab.server.promql.function_args import FunctionImpl, scalar_arg, string_arg, vector_arg
-from lab.server.promql.opsupport import go_quote, info, warn
+from lab.server.promql.opsupport import info, warn
 from lab.server.promql.parser.ast import Call, Expr
 from lab.server.promql.values import BOOL, F64, InstantVector, Value
 

@@ -17,6 +17,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from lab.model.gostr import go_quote
 from lab.model.labels import Labels, is_legacy_label_name
 from lab.server.promql.context import EvalContext
 from lab.server.promql.errors import EvalError
@@ -71,30 +72,6 @@ def members_by_rank(ids: I64, num_groups: int) -> list[tuple[I64, I64]]:
 
 
 _ESCAPES = {7: "\\a", 8: "\\b", 12: "\\f", 10: "\\n", 13: "\\r", 9: "\\t", 11: "\\v"}
-
-
-def go_quote(s: str) -> str:
-    """Go's ``strconv.Quote``. Invalid UTF-8 bytes (carried as surrogate escapes)
-    come out as ``\\xNN`` like Go prints them."""
-    out = ['"']
-    for ch in s:
-        cp = ord(ch)
-        if 0xDC80 <= cp <= 0xDCFF:  # a raw byte smuggled through surrogateescape
-            out.append(f"\\x{cp - 0xDC00:02x}")
-        elif ch == '"' or ch == "\\":
-            out.append("\\" + ch)
-        elif cp in _ESCAPES:
-            out.append(_ESCAPES[cp])
-        elif cp < 0x20 or cp == 0x7F:
-            out.append(f"\\x{cp:02x}")
-        elif ch.isprintable() or ch == " ":
-            out.append(ch)
-        elif cp < 0x10000:
-            out.append(f"\\u{cp:04x}")
-        else:
-            out.append(f"\\U{cp:08x}")
-    out.append('"')
-    return "".join(out)
 
 
 def go_labels_str(labels: Labels) -> str:

@@ -13,7 +13,6 @@ promtool's words, ``<file>: <line>:<col>: group "<g>", rule <n>, "<name>": <msg>
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +21,7 @@ import yaml
 
 from lab.model.durations import parse_model_duration_ms
 from lab.model.errors import DurationError
+from lab.model.gostr import go_quote
 from lab.server.promql.errors import ParseError
 from lab.server.promql.parser.parser import parse
 from lab.server.rules.errors import RuleFileError, TemplateError
@@ -88,11 +88,6 @@ class RuleFile:
 
     def rule_count(self) -> int:
         return sum(len(g.rules) for g in self.groups)
-
-
-def go_quote(s: str) -> str:
-    """Go's ``%q`` (close enough for names: JSON escaping without \\u for non-ASCII)."""
-    return json.dumps(s, ensure_ascii=False)
 
 
 def duration_ms(text: str) -> int:

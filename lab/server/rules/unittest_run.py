@@ -477,6 +477,6 @@ def _samples_str(samples: list[tuple[Labels, float, str]]) -> str:
 
 
 def _go_q(s: str) -> str:
-    from lab.server.rules.rulefile import go_quote
+    from lab.model.gostr import go_quote
 
     return go_quote(s)

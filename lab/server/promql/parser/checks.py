@@ -7,6 +7,7 @@ same order and raises the first one (``ParseProblem``).
 
 from __future__ import annotations
 
+from lab.model.gostr import go_quote
 from lab.server.promql.parser.ast import (
     AggregateExpr,
     BinaryExpr,
@@ -24,7 +25,6 @@ from lab.server.promql.parser.ast import (
     VectorSelector,
 )
 from lab.server.promql.parser.functions import FUNCTIONS
-from lab.server.promql.parser.literals import go_quote
 from lab.server.promql.parser.transform import METRIC_NAME, SET_OPERATORS, ParseProblem
 
 COMPARISON_OPERATORS = frozenset({"==", "!=", "<=", "<", ">=", ">"})

@@ -14,12 +14,8 @@ import re
 
 from lark import Token
 
-from lab.server.promql.parser.literals import (
-    LiteralError,
-    go_quote,
-    go_quote_rune,
-    parse_duration_ms,
-)
+from lab.model.gostr import go_quote, go_quote_rune
+from lab.server.promql.parser.literals import LiteralError, parse_duration_ms
 
 Problem = tuple[int, int, str]
 

@@ -13,6 +13,7 @@ import math
 
 from lab.model.durations import format_model_duration_ms
 from lab.model.gofloat import format_f, format_g
+from lab.model.gostr import go_quote
 from lab.model.labels import is_legacy_label_name, is_legacy_metric_name
 from lab.model.matcher import Matcher, MatchType
 from lab.server.promql.parser.ast import (
@@ -32,7 +33,6 @@ from lab.server.promql.parser.ast import (
     VectorMatching,
     VectorSelector,
 )
-from lab.server.promql.parser.literals import go_quote
 
 METRIC_NAME = "__name__"
 

@@ -20,6 +20,7 @@ from typing import Any, cast
 from lark import Token, Transformer
 
 from lab.model.errors import RegexError
+from lab.model.gostr import go_quote
 from lab.model.matcher import Matcher, MatchType
 from lab.server.promql.parser.ast import (
     AggregateExpr,
@@ -43,7 +44,6 @@ from lab.server.promql.parser.ast import (
 from lab.server.promql.parser.functions import FUNCTIONS
 from lab.server.promql.parser.literals import (
     LiteralError,
-    go_quote,
     is_valid_utf8,
     parse_duration_ms,
     parse_number,

@@ -7,12 +7,12 @@ Go values are modelled as: ``str`` (string), ``int`` (int), ``float``
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from typing import Any
 
 from lab.model.gofloat import format_g
+from lab.model.gostr import go_quote
 
 
 def go_type(v: Any) -> str:
@@ -61,11 +61,6 @@ def sprint(*args: Any) -> str:
             out.append(" ")
         out.append(sprint_value(a))
     return "".join(out)
-
-
-def go_quote(s: str) -> str:
-    """``strconv.Quote``."""
-    return json.dumps(s, ensure_ascii=False).replace("\\u007f", "\\x7f")
 
 
 _VERB = re.compile(r"%([-+# 0]*)(\d+|\*)?(?:\.(\d*|\*))?([a-zA-Z%])")
