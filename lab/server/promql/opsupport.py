@@ -71,7 +71,6 @@ def members_by_rank(ids: I64, num_groups: int) -> list[tuple[I64, I64]]:
 # --- Go formatting -------------------------------------------------------------------
 
 
-_ESCAPES = {7: "\\a", 8: "\\b", 12: "\\f", 10: "\\n", 13: "\\r", 9: "\\t", 11: "\\v"}
 
 
 def go_labels_str(labels: Labels) -> str:
