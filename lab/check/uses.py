@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from lab.dashboards.check import _panels, _variables, substitute
+from lab.dashboards.check import iter_panels, substitute, template_values
 from lab.model.matcher import Matcher, MatchType
 from lab.server.promql.errors import PromQLError
 from lab.server.promql.parser import ast
@@ -172,7 +172,7 @@ def dashboard_uses(path: Path) -> list[Use]:
     """Raises ``UnparsableError`` (or ``ValueError`` for bad JSON)."""
     board: Json = json.loads(path.read_text())
     title = str(board.get("title") or path.stem)
-    values = _variables(board, data=False)
+    values = template_values(board, data=False)
     out: list[Use] = []
     for var in board.get("templating", {}).get("list", []):
         if var.get("type") != "query":
@@ -180,7 +180,7 @@ def dashboard_uses(path: Path) -> list[Use]:
         where = Where(str(path), dashboard=title, panel=f"variable {var.get('name')}")
         text, _ = substitute(_variable_query(var), values)
         out.extend(_variable_uses(text, where))
-    for panel in _panels(board):
+    for panel in iter_panels(board):
         where = Where(str(path), dashboard=title, panel=f'panel "{panel.get("title", "")}"')
         for target in panel.get("targets", []):
             expr = str(target.get("expr") or "")

@@ -132,7 +132,7 @@ def _expr_findings(tree: ast.Expr) -> Iterator[tuple[str, str]]:
                    f"counter {node.name} used without rate()/increase()")
 
 
-def _variables(board: Json, data: bool) -> dict[str, str]:
+def template_values(board: Json, data: bool) -> dict[str, str]:
     values = dict(GLOBALS)
     for var in board.get("templating", {}).get("list", []):
         multi = var.get("multi") or var.get("includeAll")
@@ -161,7 +161,7 @@ def lint_dashboard(name: str, board: Json) -> list[Finding]:
         add("template-datasource-rule", "", "need a datasource variable named 'datasource'")
     elif ds[0].get("label") not in ("Data source", "Prometheus data source"):
         add("template-datasource-rule", "", "datasource variable label should be 'Data source'")
-    values = _variables(board, data=False)
+    values = template_values(board, data=False)
     for var in variables:
         if var.get("type") != "query":
             continue
@@ -176,7 +176,7 @@ def lint_dashboard(name: str, board: Json) -> list[Finding]:
             except PromQLError as exc:
                 add("template-label-promql-rule", "", f"variable {var['name']}: {exc}")
     seen_ids: set[object] = set()
-    for panel in _panels(board):
+    for panel in iter_panels(board):
         title = str(panel.get("title", ""))
         pid = panel.get("id")
         if pid in seen_ids:
@@ -207,7 +207,7 @@ def lint_dashboard(name: str, board: Json) -> list[Finding]:
     return out
 
 
-def _panels(board: Json) -> Iterator[Json]:
+def iter_panels(board: Json) -> Iterator[Json]:
     for panel in board.get("panels", []):
         yield panel
         yield from panel.get("panels", [])
@@ -234,7 +234,7 @@ def check_data(boards: Mapping[str, Json], source: DataSource,
     rate_interval = f"{round(4 * source.scrape_interval_s)}s"
     window = f"{max(1, (source.end_ms - source.start_ms) // 1000)}s"
     for name, board in boards.items():
-        values = _variables(board, data=True)
+        values = template_values(board, data=True)
         values.update(__rate_interval=rate_interval, __range=window,
                       __interval=f"{source.step_ms // 1000}s")
         for var in board.get("templating", {}).get("list", []):
@@ -249,7 +249,7 @@ def check_data(boards: Mapping[str, Json], source: DataSource,
             if not any(s.labels.get(label) for s in result.value.series):
                 out.append(Finding("variable-no-data", name, "",
                                    f"variable {var['name']}: no {label} values"))
-        for panel in _panels(board):
+        for panel in iter_panels(board):
             if panel.get("type") not in PANELS_WITH_QUERIES:
                 continue
             for target in panel.get("targets", []):
