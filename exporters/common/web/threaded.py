@@ -40,6 +40,7 @@ from .landing import LandingPage
 from .listen import ListenAddress, base_url, bind
 from .reply import NOT_FOUND, Reply
 from .scrape import Renderer, ScrapeCore, collect_all, default_renderer
+from .workers import Workers
 
 log = logging.getLogger(__name__)
 
@@ -154,7 +155,8 @@ class _App:
 
 
 class _Listener(socketserver.ThreadingMixIn, HTTPServer):
-    """One listening socket (already bound) and its request threads."""
+    """One listening socket (already bound) and its connection threads
+    (``workers.Workers``: one per open connection, reused)."""
 
     daemon_threads = True
     block_on_close = False
@@ -167,6 +169,14 @@ class _Listener(socketserver.ThreadingMixIn, HTTPServer):
         self.server_address = sock.getsockname()
         self.app = app
         self.tls = tls
+        self.workers = Workers(self.process_request_thread)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        self.workers.submit(request, client_address)
+
+    def server_close(self) -> None:
+        super().server_close()
+        self.workers.close()
 
     def finish_request(self, request: Any, client_address: Any) -> None:
         # In the connection's thread: the TLS handshake happens here.
