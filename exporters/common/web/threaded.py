@@ -96,6 +96,8 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _dispatch(self) -> None:
         app = self.server.app
+        if self.headers.get("Content-Length", "0").strip() not in ("", "0"):
+            self.close_connection = True  # an unread body would be taken for a request
         path, _, query = self.path.partition("?")
         peercert = None
         if isinstance(self.connection, ssl.SSLSocket):

@@ -310,6 +310,11 @@ def test_stdlib_adapter_keeps_connections_alive_and_refuses_other_methods() -> N
             resp = conn.getresponse()
             assert resp.status == 200 and resp.read() == b""
             assert int(resp.headers["Content-Length"]) > 0
+            conn.request("GET", "/metrics", body=b"x")  # a body is not read: close after
+            resp = conn.getresponse()
+            assert resp.status == 200 and resp.headers["Connection"] == "close"
+            resp.read()
+            conn.close()
             conn.request("POST", "/metrics", body=b"x")
             resp = conn.getresponse()
             assert resp.status == 405 and resp.headers["Allow"] == "GET, HEAD"
