@@ -478,8 +478,16 @@ class ScrapeLoop:
         """Target labels + metric relabeling + checks, for a series not in the cache."""
         lb = dict(scraped)
         if self.cfg.honor_labels:
+            explicit_empty: set[str] | None = None
             for name, value in self._public:
-                if not lb.get(name):
+                if name in lb:
+                    continue
+                # As upstream, a label the target exposes with an empty value
+                # (``instance=""`` in /federate output) counts as present: the
+                # series stays without it rather than get the target's.
+                if explicit_empty is None:
+                    explicit_empty = empty_label_names(raw)
+                if name not in explicit_empty:
                     lb[name] = value
         else:
             conflicts = [(n, lb[n]) for n, _ in self._public if lb.get(n)]
@@ -528,6 +536,52 @@ class ScrapeLoop:
                     f'{name[:50]}, value: "{value[:50]}", length: {len(value.encode())}, '
                     f"limit: {value_limit})"
                 )
+
+
+def empty_label_names(raw: str) -> set[str]:
+    """Names of the labels given with an empty value in a series' exposition
+    text (``m{a="",b="x"}`` -> ``{"a"}``); the parser drops such labels, so only
+    the raw text still says they were there. Unreadable text: none."""
+    start = raw.find("{")
+    if start < 0:
+        return set()
+    out: set[str] = set()
+    i, n = start + 1, len(raw)
+    while i < n:
+        while i < n and raw[i] in " \t,":
+            i += 1
+        if i >= n or raw[i] == "}":
+            break
+        if raw[i] == '"':  # a quoted (UTF-8) name, or the metric name itself
+            end = _quoted_end(raw, i + 1)
+            name = raw[i + 1 : end]
+            i = end + 1
+            while i < n and raw[i] in " \t":
+                i += 1
+            if i >= n or raw[i] != "=":
+                continue  # the quoted metric name: no value
+        else:
+            eq = raw.find("=", i)
+            if eq < 0:
+                break
+            name, i = raw[i:eq].strip(), eq
+        i += 1
+        while i < n and raw[i] in " \t":
+            i += 1
+        if i >= n or raw[i] != '"':
+            break
+        end = _quoted_end(raw, i + 1)
+        if end == i + 1:
+            out.add(name)
+        i = end + 1
+    return out
+
+
+def _quoted_end(raw: str, i: int) -> int:
+    """Index of the quote closing the string that starts at ``i``."""
+    while i < len(raw) and raw[i] != '"':
+        i += 2 if raw[i] == "\\" else 1
+    return i
 
 
 def _append_ignoring_order(app: Appender, labels: Labels, t_ms: int, value: float) -> bool:

@@ -211,6 +211,30 @@ def test_conflicting_labels_get_exported_prefix_unless_honor_labels() -> None:
     run(body)
 
 
+def test_honor_labels_keeps_a_label_exposed_empty_unset() -> None:
+    """/federate output marks series without an instance with ``instance=""``:
+    with honor_labels they stay without one (as upstream) instead of getting the
+    federating target's."""
+
+    async def body() -> None:
+        scraped = b'a{job="other",instance=""} 1\nb{instance="",x="1"} 2\n'
+        async with lab(scraped) as lb:
+            await lb.configure("honor_labels: true")
+            await lb.scrape_at(0)
+            names = set(lb.series())
+            assert 'a{env="lab", job="other"}' in names
+            assert 'b{env="lab", job="test", x="1"}' in names
+        async with lab(scraped) as lb:  # without honor_labels the target's win
+            await lb.configure()
+            await lb.scrape_at(0)
+            assert (
+                f'a{{env="lab", exported_job="other", instance="{lb.address}", job="test"}}'
+                in set(lb.series())
+            )
+
+    run(body)
+
+
 def test_honor_timestamps() -> None:
     async def body() -> None:
         async with lab(b"a 1 1000\n") as lb:
