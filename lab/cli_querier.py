@@ -29,6 +29,13 @@ import click
     help="Label naming HA replicas; series differing only in it are deduplicated.",
 )
 @click.option(
+    "--query.partial-response/--no-query.partial-response",
+    "partial_response",
+    default=None,
+    help="Answer from the stores that are up (a warning names each one down) instead "
+    "of failing the query [default: on with --replica-label].",
+)
+@click.option(
     "--web.listen-address",
     "listen",
     multiple=True,
@@ -45,8 +52,8 @@ import click
 @click.option("--log.level", "log_level", default="info",
               type=click.Choice(["debug", "info", "warn", "error"]))  # fmt: skip
 def querier(
-    stores: tuple[str, ...], replica_label: str, listen: tuple[str, ...],
-    web_config_file: str, log_level: str,
+    stores: tuple[str, ...], replica_label: str, partial_response: bool | None,
+    listen: tuple[str, ...], web_config_file: str, log_level: str,
 ) -> None:  # fmt: skip
     """Serve the Prometheus query API over the merged STOREs."""
     logging.basicConfig(level=log_level.upper().replace("WARN", "WARNING"),
@@ -57,7 +64,10 @@ def querier(
     async def run() -> None:
         try:
             web_config = load_web_config(web_config_file or None)
-            gq = querier_app(stores, replica_label=replica_label, base=new_app(web_config))
+            gq = querier_app(
+                stores, replica_label=replica_label, partial_response=partial_response,
+                base=new_app(web_config),
+            )  # fmt: skip
             server = Server(gq.app, list(listen), web_config)
             urls = await server.start()
         except (WebError, OSError) as exc:

@@ -287,6 +287,12 @@ class Evaluator:
 
     # -- selectors ---------------------------------------------------------------------
 
+    def _storage_warnings(self, q: object) -> None:
+        """A querier that answered with part of the data (a merge over stores
+        with one down) says so in ``warnings``; the API answer carries them."""
+        for message in getattr(q, "warnings", ()):
+            self.annotations.warn(message)
+
     def select_instant(self, node: VectorSelector, ctx: EvalContext) -> tuple[InstantVector, I64]:
         """The selector's vector and, per (series, step), the chosen sample's timestamp."""
         refs = self.ref_times(ctx, node.at, node.offset)
@@ -300,6 +306,7 @@ class Evaluator:
             found = q.select(list(node.matchers))
         finally:
             q.close()
+        self._storage_warnings(q)
         labels: list[Labels] = []
         rows_v: list[F64] = []
         rows_p: list[BOOL] = []
@@ -348,6 +355,7 @@ class Evaluator:
                 found = q.select(list(vs.matchers))
             finally:
                 q.close()
+            self._storage_warnings(q)
             fresh = [_without_stale(s.timestamps, s.values) for s in found]
             grid = None if (before or after) else grid_window_bounds(
                 [ts for ts, _ in fresh], refs, range_ms

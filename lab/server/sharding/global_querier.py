@@ -6,6 +6,12 @@ a ``MergeQueryable`` of ``RemoteReadQueryable``s (one per ``--store``), plus
 ``/api/v1/read`` over the same merge so queriers can be stacked. Stores are
 remote-read endpoints: a promlab server or a real Prometheus
 (``http://host:9090/api/v1/read``).
+
+``partial_response`` (None: on exactly when a ``replica_label`` is given)
+lets queries answer from the stores that are up, with a warning naming each
+one that is down: with HA replicas a replica being down is the failure the
+setup exists for, while over plain shards a missing shard is missing data and
+fails the query.
 """
 
 from __future__ import annotations
@@ -50,15 +56,21 @@ def querier_app(
     replica_label: str = "",
     base: web.Application | None = None,
     max_concurrency: int = 4,
+    partial_response: bool | None = None,
 ) -> GlobalQuerier:
     stores = [RemoteReadQueryable(store_url(u)) for u in store_urls]
-    merge = MergeQueryable(stores, replica_label=replica_label,
+    partial = bool(replica_label) if partial_response is None else partial_response
+    merge = MergeQueryable(stores, replica_label=replica_label, partial_response=partial,
                            names=[store_url(u) for u in store_urls])  # fmt: skip
     executor = ThreadPoolExecutor(max_workers=max_concurrency, thread_name_prefix="query")
     deps = ApiDeps(
         queryable=merge,
         now_ms=lambda: time.time_ns() // 1_000_000,
-        flags={"store": ",".join(store_urls), "query.replica-label": replica_label},
+        flags={
+            "store": ",".join(store_urls),
+            "query.replica-label": replica_label,
+            "query.partial-response": str(partial).lower(),
+        },
         executor=executor,
     )
     app = build_app(deps, base)

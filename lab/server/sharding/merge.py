@@ -4,9 +4,16 @@ stores), selecting from all of them in parallel and merging the results.
 Series with the same labels are merged with ``dedup.chain``; with a
 ``replica_label``, series equal but for that label are deduplicated with
 ``dedup.dedup`` and returned without it (the replica label also disappears
-from label names and values). A store that fails fails the query with a
-``StoreError`` naming it — a silently partial answer would look like data
-loss on a dashboard.
+from label names and values).
+
+A store that fails fails the query with a ``StoreError`` naming it — a
+silently partial answer would look like data loss on a dashboard — unless
+``partial_response`` is on (as Thanos Query's ``--query.partial-response``):
+then the stores that answered make the result, each failed one adds a warning
+naming it to the querier's ``warnings`` (the PromQL engine passes them on to
+the API answer's ``warnings``), and only a query where every store failed
+fails. An HA pair needs it: with one replica down, the other one's data is
+the whole answer.
 """
 
 from __future__ import annotations
@@ -33,10 +40,12 @@ class MergeQueryable:
         replica_label: str = "",
         names: Sequence[str] = (),
         max_workers: int = 8,
+        partial_response: bool = False,
     ) -> None:
         self.stores = list(stores)
         self.names = list(names) or [f"store {i}" for i in range(len(self.stores))]
         self.replica_label = replica_label
+        self.partial_response = partial_response
         self._pool = ThreadPoolExecutor(
             max_workers=max(1, min(max_workers, len(self.stores))), thread_name_prefix="merge"
         )
@@ -53,9 +62,11 @@ class MergeQuerier:
         self._q = q
         self._mint = mint_ms
         self._maxt = maxt_ms
+        #: one per store that failed while ``partial_response`` let the query go on
+        self.warnings: list[str] = []
 
     def _each(self, fn: Callable[[Querier], T]) -> list[T]:
-        def run(i: int) -> T:
+        def run(i: int) -> T | StoreError:
             try:
                 querier = self._q.stores[i].querier(self._mint, self._maxt)
                 try:
@@ -63,12 +74,19 @@ class MergeQuerier:
                 finally:
                     querier.close()
             except (LabError, OSError) as exc:
-                raise StoreError(f"{self._q.names[i]}: {exc}") from None
+                return StoreError(f"{self._q.names[i]}: {exc}")
 
         n = len(self._q.stores)
-        if n == 1:
-            return [run(0)]
-        return list(self._q._pool.map(run, range(n)))
+        outcomes = [run(0)] if n == 1 else list(self._q._pool.map(run, range(n)))
+        answers = [o for o in outcomes if not isinstance(o, StoreError)]
+        failed = [o for o in outcomes if isinstance(o, StoreError)]
+        if failed and (not self._q.partial_response or not answers):
+            raise failed[0]
+        for exc in failed:
+            warning = f"partial response: store {exc}"
+            if warning not in self.warnings:
+                self.warnings.append(warning)
+        return answers
 
     def select(self, matchers: Sequence[Matcher]) -> list[Series]:
         results = self._each(lambda querier: querier.select(matchers))

@@ -86,3 +86,22 @@ def test_a_failing_store_fails_the_query_naming_it() -> None:
     mq = MergeQueryable([_store({}), _Broken()], names=["ok", "shard-1"])
     with pytest.raises(StoreError, match="shard-1: connection refused"):
         mq.querier(0, 10).select(UP)
+
+
+def test_partial_response_answers_from_the_stores_that_are_up_with_a_warning() -> None:
+    from lab.server.promql.engine import Engine
+
+    a = Labels.of(__name__="up", instance="a", replica="r1")
+    mq = MergeQueryable([_store({a: [(0, 1.0)]}), _Broken()], names=["r1", "r2"],
+                        replica_label="replica", partial_response=True)  # fmt: skip
+    q = mq.querier(0, 10)
+    assert [s.labels for s in q.select(UP)] == [a.without("replica")]
+    assert q.label_names() == ["__name__", "instance"]
+    assert q.warnings == ["partial response: store r2: connection refused"]
+    # the engine passes the warning on to the query's answer
+    result = Engine().instant_query(mq, "count(up)", 5)
+    assert result.warnings == ["partial response: store r2: connection refused"]
+    # every store down: nothing to answer from, the query fails
+    with pytest.raises(StoreError, match="r1: connection refused"):
+        MergeQueryable([_Broken(), _Broken()], names=["r1", "r2"],
+                       partial_response=True).querier(0, 10).select(UP)  # fmt: skip
