@@ -17,6 +17,8 @@ import itertools
 import time
 from pathlib import Path
 
+import pytest
+
 from tests.lab.server.sharding.cluster import (
     BUCKET_MS,
     Proc,
@@ -117,3 +119,40 @@ def test_ha_pair_survives_a_replica_killed_and_restarted(tmp_path: Path) -> None
             assert count["value"][1] == str(N_TARGETS)
             [total] = instant(querier.url, "count(count by (replica) (lab_temperature))")
             assert total["value"][1] == "1"  # the replica label is gone
+
+
+def _hole_s(ts: list[float]) -> float:
+    return max(b - a for a, b in itertools.pairwise(ts)) - BUCKET_S
+
+
+@pytest.mark.slow
+def test_ha_pair_rolling_restart_fills_each_hole_from_the_other(tmp_path: Path) -> None:
+    """Both replicas get a hole (a first, then a longer one in b) and both come
+    back. Now a holds more samples, so it is the primary copy and its hole
+    must be filled with b's samples: the merged series has every bucket."""
+    with fixture_targets(N_TARGETS) as addresses:
+        replicas: list[Proc] = []
+        for name in ("a", "b"):
+            config = tmp_path / f"{name}.yml"
+            config.write_text(scrape_config({"app": addresses}, external={"replica": name}))
+            replicas.append(server_proc(name, config, tmp_path))
+        a, b = replicas
+        querier = querier_proc("querier", [a.url, b.url], tmp_path, "--replica-label", "replica")
+        with running([a, b, querier]):
+            first = max(_wait_buckets(f"{r.name} scraping", r.url, 1) for r in replicas)
+            for victim, other, extra in ((a, b, 2), (b, a, 0)):
+                victim.kill9()
+                # b stays down longer than a did, so that b ends up with fewer samples
+                hole_a = max(map(_hole_s, _own(a.url, first).values())) if extra == 0 else 0
+                _wait_buckets(f"{other.name} alone", other.url, extra + int(hole_a) // BUCKET_S + 2)
+                victim.start()
+                victim.wait_ready()
+                _wait_buckets(f"{victim.name} back", victim.url, 2)
+            own_a, own_b = _own(a.url, first), _own(b.url, first)
+            for i in own_a:
+                assert _hole_s(own_a[i]) > 0 and _hole_s(own_b[i]) > _hole_s(own_a[i])
+                assert len(own_a[i]) > len(own_b[i])  # a is the primary copy
+            merged = _check_continuous(querier.url, first)
+            for i, ts in own_a.items():
+                filled = set(merged[i]) - set(ts)
+                assert filled and filled <= set(own_b[i]), "a's hole not filled from b"
