@@ -159,3 +159,14 @@ def test_live_run_cleans_up_on_failure(tmp_path: Path) -> None:
     assert _children() <= before
     assert answers and answers[0]["metric"] == "checkout_rps"
     assert isinstance(answers[0]["value"], float)
+
+
+@pytest.mark.slow
+def test_live_run_latency_degradation(tmp_path: Path) -> None:
+    """A longer library scenario live (2.5 minutes at x60)."""
+    before = _children()
+    lines: list[str] = []
+    run = run_live(get("latency-degradation"), 60.0, RULEPACKS, echo=lines.append,
+                   workdir=tmp_path / "run")
+    assert run.ok, "\n".join(lines + [f"{v.ok} {v.what}: {v.detail}" for v in run.verdicts])
+    assert _children() <= before
