@@ -110,6 +110,9 @@ def test_judge_ignores_the_hosts_own_alerts_in_the_baseline() -> None:
     assert [v.ok for v in judge(sc, episodes)] == [True, True, True]
     noisy = [*episodes, ep("ServiceLatencyHigh", 2, 3, job="checkout", severity="warning")]
     assert not judge(sc, noisy)[0].ok
+    cpu = judge(get("cpu-spike"), [])  # nothing fired at all
+    assert [(v.ok, v.detail.startswith("not judged live")) for v in cpu] == [
+        (True, False), (False, False), (True, True)]  # NodeSystemSaturation: load average
 
 
 def _children() -> set[int]:
