@@ -16,7 +16,7 @@ from .families.base import Options
 from .filters import allowlist_for
 from .sharding import Sharding
 from .source import ListWatch, Reflector
-from .store import MetricsStore, Renderer, ResourceWriter
+from .store import MetricsStore, Renderer, ResourceWriter, Row, Scrape
 from .telemetry import Telemetry
 
 EOF_LINE = b"# EOF\n"
@@ -105,6 +105,24 @@ class KubeStateExporter:
         deadline = time.monotonic() + timeout
         return all(r.synced.wait(max(deadline - time.monotonic(), 0.0)) for r in self.reflectors)
 
+    def scrape(
+        self,
+        *,
+        resources: Iterable[str] = (),
+        exclude: Iterable[str] = (),
+        openmetrics: bool = False,
+    ) -> Scrape:
+        """A /metrics response to stream; ``?resources=`` / ``?exclude_resources=``
+        filter (exclusion wins)."""
+        only, skip = set(resources), set(exclude)
+        parts: list[tuple[ResourceWriter, list[Row]]] = []
+        for res in self._resources:
+            name = res.rdef.resource
+            if (only and name not in only) or name in skip:
+                continue
+            parts.append((res.writer, res.writer.rows()))
+        return Scrape(parts, openmetrics=openmetrics, trailer=EOF_LINE if openmetrics else b"")
+
     def render(
         self,
         *,
@@ -112,17 +130,9 @@ class KubeStateExporter:
         exclude: Iterable[str] = (),
         openmetrics: bool = False,
     ) -> bytes:
-        """The /metrics body; ``?resources=`` / ``?exclude_resources=`` filter (exclusion wins)."""
-        only, skip = set(resources), set(exclude)
-        out: list[bytes] = []
-        for res in self._resources:
-            name = res.rdef.resource
-            if (only and name not in only) or name in skip:
-                continue
-            res.writer.write(out, openmetrics=openmetrics)
-        if openmetrics:
-            out.append(EOF_LINE)
-        return b"".join(out)
+        """The whole /metrics body at once (tests, tools; the HTTP handler streams)."""
+        scrape = self.scrape(resources=resources, exclude=exclude, openmetrics=openmetrics)
+        return b"".join(scrape.chunks())
 
     def object_counts(self) -> dict[str, int]:
         return {res.rdef.resource: res.writer.object_count() for res in self._resources}

@@ -88,6 +88,26 @@ def test_main_port(served: list[int]) -> None:
         assert _get(base + path)[0] == 200
 
 
+def test_metrics_is_streamed_byte_identical(exporter: Factory) -> None:
+    ex = exporter(metric_labels_allowlist="pods=[*]")
+    s = _Serving([main_app(ex, enable_gzip=True)])
+    try:
+        url = f"http://127.0.0.1:{s.ports[0]}/metrics"
+        want = ex.render()
+        status, headers, body = _get(url)
+        assert status == 200 and body == want and headers["Content-Length"] == str(len(want))
+        _, headers, body = _get(url, {"Accept-Encoding": "gzip"})
+        assert headers["Content-Encoding"] == "gzip" and gzip.decompress(body) == want
+        om = "application/openmetrics-text; version=1.0.0"
+        _, _, body = _get(url, {"Accept": om, "Accept-Encoding": "gzip"})
+        assert gzip.decompress(body) == ex.render(openmetrics=True)
+        req = urllib.request.Request(url, method="HEAD")
+        with urllib.request.urlopen(req, timeout=TIMEOUT) as resp:
+            assert resp.headers["Content-Length"] == str(len(want)) and resp.read() == b""
+    finally:
+        s.stop()
+
+
 def test_telemetry_port(served: list[int]) -> None:
     base = f"http://127.0.0.1:{served[1]}"
     assert _get(f"{base}/readyz")[0] == 200
