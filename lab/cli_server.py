@@ -170,6 +170,14 @@ SIZE = ByteSize()
     help="hashmod: targets by hashmod of __address__; vertical: whole jobs.",
 )
 @click.option(
+    "--scaling.config-file",
+    "scaling_config_file",
+    default=None,
+    metavar="FILE",
+    help="Serves the KEDA metrics-api and HPA external-metrics endpoints for the "
+    "queries in FILE (YAML: metrics: {name: query}).",
+)
+@click.option(
     "--query.timeout",
     "query_timeout",
     type=DURATION,
@@ -224,6 +232,7 @@ def server(
     shard: int,
     total_shards: int,
     shard_mode: str,
+    scaling_config_file: str | None,
     query_timeout: int,
     max_samples: int,
     lookback: int,
@@ -262,6 +271,7 @@ def server(
         "shard": str(shard),
         "total-shards": str(total_shards),
         "shard-mode": shard_mode,
+        "scaling.config-file": scaling_config_file or "",
         "query.timeout": format_duration(query_timeout),
         "query.max-samples": str(max_samples),
         "query.lookback-delta": format_duration(lookback),
@@ -283,6 +293,7 @@ def server(
         shard=shard,
         total_shards=total_shards,
         shard_mode="horizontal" if shard_mode == "hashmod" else shard_mode,
+        scaling_config_file=scaling_config_file,
         query_timeout_ms=query_timeout,
         query_max_samples=max_samples,
         query_lookback_delta_ms=lookback,

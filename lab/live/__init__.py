@@ -7,11 +7,12 @@
 * ``load`` — ``promlab load``: locust as a library, headless, loopback-only by
   default, exporting its own stats as Prometheus metrics.
 * ``stress`` — bounded, self-stopping CPU and memory stressors.
-* ``live_plan``, ``timescale``, ``scenario_live``, ``lab_server`` — ``promlab
-  scenario live``: a library scenario played with the tools above on loopback,
-  rule windows divided by the time scale, expectations judged as in simulated time.
+* ``live_plan``, ``timescale``, ``scenario_live`` — ``promlab scenario
+  live``: a library scenario played with the tools above and ``promlab server``
+  on loopback, rule windows divided by the time scale, expectations judged as
+  in simulated time.
 * ``scaling_api`` — autoscaling metrics for KEDA's metrics-api scaler and the
-  external metrics API an HPA reads.
+  external metrics API an HPA reads (``promlab server --scaling.config-file``).
 
 Errors: see ``errors``. Nothing here runs at import time; locust (which
 monkey-patches the standard library through gevent when imported) is only

@@ -21,8 +21,8 @@ Queries may use ``$namespace`` (the request's namespace) and ``$selector``
 absent), e.g. ``sum(rate(http_requests_total{namespace="$namespace", $selector}[2m]))``.
 
 Mounting: ``add_scaling_routes(app, ScalingApi(metrics, queryable))`` on any
-aiohttp application (the lab server's is the natural one; the live lab's
-server mounts it, see ``lab.live.lab_server``); ``load_metrics(path)`` reads
+aiohttp application (the lab server mounts it with ``promlab server
+--scaling.config-file``, see ``lab.server.app``); ``load_metrics(path)`` reads
 ``{metrics: {name: query}}`` YAML. ``ScalingApi.source()``
 is a ``lab.cluster.hpa.MetricSource`` over the same queries, so the simulated
 cluster's HPA controller reads exactly what a real HPA would.

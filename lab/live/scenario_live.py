@@ -6,19 +6,22 @@
 2. writes, in a temporary directory, the rule packs with every window divided
    by ``scale`` (``timescale``) and a ``prometheus.yml`` scraping the local
    node exporter, pushgateway, demo app and locust at the scenario's scrape
-   interval divided by ``scale``; jobs and labels are the scenario's (the demo
-   app is scraped as ``job=<web service>``, ``namespace=<its namespace>``; the
-   node exporter as ``job=node``, ``instance=<node>:9100``), so the alerts
-   carry the labels the expectations name;
+   interval divided by ``scale``, evaluating the scaled rule files
+   (``rule_files``) every minute divided by ``scale``; jobs and labels are the
+   scenario's (the demo app is scraped as ``job=<web service>``,
+   ``namespace=<its namespace>``; the node exporter as ``job=node``,
+   ``instance=<node>:9100``), so the alerts carry the labels the expectations
+   name;
 3. starts, each on a free 127.0.0.1 port: ``promlab node-exporter``,
-   ``promlab pushgateway``, ``promlab demo-app``, the lab server with the
-   scaled rules (``lab.live.lab_server``), then ``promlab load``;
+   ``promlab pushgateway``, ``promlab demo-app``, ``promlab server`` on that
+   configuration (with the autoscaling endpoints, ``--scaling.config-file``),
+   then ``promlab load``; each is ready once it answers over HTTP;
 4. for ``duration / scale`` seconds applies the faults as they unfold
    (``/admin/degrade`` with a short ``duration_s`` renewed every second, so a
    vanished orchestrator leaves no lasting fault; ``promlab stress cpu`` at a
    CPU fault's onset), and polls ``ALERTS{alertstate="firing"}`` through the
-   server's ``/api/v1/query`` (the rule manager writes it; ``/api/v1/alerts``
-   is not wired in the server yet), reporting every change;
+   server's ``/api/v1/query`` (the server's rules write it), reporting every
+   change;
 5. stops everything — also on an error, Ctrl-C or SIGTERM: each child gets
    SIGTERM, then SIGKILL, and is reaped; children also die with this process
    (``PR_SET_PDEATHSIG``);
@@ -368,19 +371,22 @@ def _workdir(keep: Path | None) -> Iterator[Path]:
         shutil.rmtree(path, ignore_errors=True)
 
 
-def prepare(p: LivePlan, ports: Ports, rulepacks: Path, workdir: Path) -> tuple[Path, list[str]]:
-    """prometheus.yml and the scaled rule files; returns the config path and rule globs."""
+def prepare(p: LivePlan, ports: Ports, rulepacks: Path, workdir: Path) -> Path:
+    """prometheus.yml naming the scaled rule files, those files and scaling.yml;
+    returns the config path."""
     rules_dir = workdir / "rules"
     rules_dir.mkdir(exist_ok=True)
     for src in rule_files(rulepacks):
         scale_rule_file(src, rules_dir / src.name, p.scale)
     config = workdir / "prometheus.yml"
     cfg = scrape_config(p, ports)
+    # The server evaluates them every global.evaluation_interval (already scaled).
+    cfg["rule_files"] = [str(rules_dir / "*.yml")]
     config.write_text(yaml.safe_dump(cfg, sort_keys=False))
     interval_ms = round(seconds(cfg["global"]["scrape_interval"]) * 1000)
     (workdir / "scaling.yml").write_text(
         yaml.safe_dump({"metrics": scaling_metrics(p, interval_ms)}, sort_keys=False))
-    return config, [str(rules_dir / "*.yml")]
+    return config
 
 
 def run_live(scenario: type[Scenario], scale: float, rulepacks: Path, *,
@@ -392,21 +398,21 @@ def run_live(scenario: type[Scenario], scale: float, rulepacks: Path, *,
     ports = Ports.pick()
     began = time.monotonic()
     with _workdir(workdir) as wd:
-        config, rule_globs = prepare(p, ports, rulepacks, wd)
+        config = prepare(p, ports, rulepacks, wd)
         cfg = scrape_config(p, ports)
         interval_ms = max(MIN_SCRAPE_MS, scale_ms(
             round(seconds(scenario.scrape_interval) * 1000), scale))
         lab = Lab(wd)
         try:
-            episodes = _run(lab, p, ports, config, rule_globs, cfg, interval_ms, echo)
+            episodes = _run(lab, p, ports, config, cfg, interval_ms, echo)
         finally:
             lab.stop()
     verdicts = judge(scenario, episodes)
     return LiveRun(scenario, scale, episodes, verdicts, time.monotonic() - began)
 
 
-def _run(lab: Lab, p: LivePlan, ports: Ports, config: Path, rule_globs: list[str],
-         cfg: dict[str, Any], interval_ms: int, echo: Echo) -> list[Episode]:
+def _run(lab: Lab, p: LivePlan, ports: Ports, config: Path, cfg: dict[str, Any],
+         interval_ms: int, echo: Echo) -> list[Episode]:
     loopback = "127.0.0.1"
     server_url = f"http://{loopback}:{ports.server}"
     demo_url = f"http://{loopback}:{ports.demo}"
@@ -421,11 +427,9 @@ def _run(lab: Lab, p: LivePlan, ports: Ports, config: Path, rule_globs: list[str
             *PROMLAB, "pushgateway", "--web.listen-address", f"{loopback}:{ports.pushgateway}"]),
          f"http://{loopback}:{ports.pushgateway}/-/ready"),
         (lab.spawn("lab-server", [
-            sys.executable, "-m", "lab.live.lab_server", "--config.file", str(config),
+            *PROMLAB, "server", "--config.file", str(config),
             "--storage.tsdb.path", str(lab.workdir / "data"),
             "--web.listen-address", f"{loopback}:{ports.server}",
-            *[a for g in rule_globs for a in ("--rules", g)],
-            "--evaluation-interval", cfg["global"]["evaluation_interval"],
             "--query.lookback-delta", _ms(lookback_ms(p, interval_ms)),
             "--scaling.config-file", str(lab.workdir / "scaling.yml")]),
          f"{server_url}/-/ready"),

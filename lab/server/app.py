@@ -18,6 +18,9 @@ and read (``wiring_remote``: scraped and recorded samples also queued for
 ``remote_write``, ``remote_read`` merged into every query, the
 ``/api/v1/write`` receiver and ``/api/v1/read``) and sharding
 (``--shard``/``--total-shards``: this server's share of the scrape configs).
+With ``--scaling.config-file`` it also serves the autoscaling endpoints
+(``lab.live.scaling_api``: KEDA's metrics-api and the HPA external metrics API)
+for the named queries in that file, read once at start.
 
 Reload (``/-/reload``, SIGHUP) re-reads the configuration and applies it to
 rules, scraping and remote storage; the storage is untouched, so no data is
@@ -38,7 +41,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from lab.clock import Clock, RealClock
 from lab.model.durations import format_model_duration_ms
@@ -48,6 +51,9 @@ from lab.server.api.deps import DEFAULT_BUILD_INFO, ApiDeps, JSONDict
 from lab.server.api.query import QuerySettings
 from lab.server.selfmetrics import HeadStats, ServerMetrics
 from lab.server.storage.interface import Appendable, Queryable
+
+if TYPE_CHECKING:
+    from lab.live.scaling_api import ScalingMetrics
 
 log = logging.getLogger(__name__)
 
@@ -84,6 +90,9 @@ class ServerOptions:
     shard: int = 0
     total_shards: int = 1
     shard_mode: str = "horizontal"
+    #: ``--scaling.config-file``: YAML ``{metrics: {name: query}}`` served for
+    #: KEDA and HPAs; None: no autoscaling endpoints
+    scaling_config_file: str | None = None
     #: every flag as given, for /api/v1/status/flags
     flags: Mapping[str, str] = field(default_factory=dict)
 
@@ -154,6 +163,9 @@ class PromlabServer:
         self.options = options
         self.clock: Clock = clock or RealClock()
         self.config = load_config(options.config_file)
+        # Read before the storage is opened, so a bad file fails the start
+        # as a bad configuration does, with nothing to close.
+        self._scaling = _load_scaling(options.scaling_config_file)
         self._owns_storage = storage is None
         self.storage: Storage = storage if storage is not None else self._open_tsdb()
         self._scrape: Any = None
@@ -395,6 +407,11 @@ class PromlabServer:
             app, receiver=self.options.enable_remote_write_receiver,
             external_labels=lambda: self.config.external_labels,
         )  # fmt: skip
+        if self._scaling is not None:
+            from lab.live.scaling_api import ScalingApi, add_scaling_routes
+
+            # Over ``remote``, as the query API: the same data, remote_read included.
+            add_scaling_routes(app, ScalingApi(self._scaling, self.remote))
         self._add_ui(app)
 
     def _head_stats(self) -> HeadStats | None:
@@ -462,6 +479,19 @@ class PromlabServer:
         task = asyncio.get_running_loop().create_task(self.reload())
         # The failure is logged by reload(); retrieve it so asyncio does not warn.
         task.add_done_callback(lambda t: t.cancelled() or t.exception())
+
+
+def _load_scaling(path: str | None) -> ScalingMetrics | None:
+    """``--scaling.config-file``'s queries; raises ``ServerError`` with the reason."""
+    if path is None:
+        return None
+    # Lazily: only a server with autoscaling endpoints needs the live lab's module.
+    from lab.live.scaling_api import load_metrics
+
+    try:
+        return load_metrics(path)
+    except LabError as exc:
+        raise ServerError(f"--scaling.config-file: {exc}") from None
 
 
 def _rfc3339(t: datetime) -> str:

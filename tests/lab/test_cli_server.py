@@ -45,6 +45,7 @@ def test_server_help_lists_prometheus_flags() -> None:
         "--shard",
         "--total-shards",
         "--shard-mode",
+        "--scaling.config-file",
     ):
         assert flag in result.output
 
@@ -67,6 +68,22 @@ def test_missing_config_file_is_a_clear_error(tmp_path: Path) -> None:
     )
     assert result.exit_code == 1
     assert "couldn't load configuration" in result.output
+
+
+def test_missing_scaling_config_file_is_a_clear_error(tmp_path: Path) -> None:
+    config = tmp_path / "prometheus.yml"
+    config.write_text("global: {}\n")
+    result = CliRunner().invoke(
+        main,
+        [
+            "server",
+            f"--config.file={config}",
+            f"--storage.tsdb.path={tmp_path / 'data'}",
+            f"--scaling.config-file={tmp_path / 'nope.yml'}",
+        ],
+    )
+    assert result.exit_code == 1
+    assert "--scaling.config-file: cannot read scaling metrics" in result.output
 
 
 def test_server_runs_serves_and_quits(tmp_path: Path) -> None:

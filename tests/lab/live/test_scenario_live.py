@@ -131,20 +131,26 @@ def test_live_run_slow_checkout(tmp_path: Path) -> None:
     assert run.ok, log
     assert any("FIRING   ServiceLatencyHigh" in line for line in lines), log
     assert _children() <= before
-    # The rules the run used were the scaled copies, next to the TSDB it wrote.
+    # The rules the run used were the scaled copies, next to the TSDB it wrote,
+    # named in the server's own configuration and evaluated at the scaled interval.
     assert (tmp_path / "run" / "rules" / "golden-signals.rules.yml").exists()
+    cfg = yaml.safe_load((tmp_path / "run" / "prometheus.yml").read_text())
+    assert cfg["rule_files"] == [str(tmp_path / "run" / "rules" / "*.yml")]
+    assert cfg["global"]["evaluation_interval"] == "1s"
 
 
 def test_live_run_cleans_up_on_failure(tmp_path: Path) -> None:
     """An error once everything is up (here: from the progress callback) still
     stops and reaps every child before it propagates. On the way, the running
-    lab server answers KEDA's metrics-api shape."""
+    lab server (``promlab server``) answers KEDA's metrics-api shape and lists
+    the scaled rule groups it evaluates."""
 
     class Boom(Exception):
         pass
 
     before = _children()
     answers: list[dict[str, object]] = []
+    groups: list[str] = []
 
     def echo(line: str) -> None:
         if not line.startswith("  lab server "):
@@ -155,6 +161,8 @@ def test_live_run_cleans_up_on_failure(tmp_path: Path) -> None:
         opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
         with opener.open(f"{server}/scaling/v1/metrics/checkout_rps", timeout=10) as r:
             answers.append(json.loads(r.read()))
+        with opener.open(f"{server}/api/v1/rules", timeout=10) as r:
+            groups.extend(g["name"] for g in json.loads(r.read())["data"]["groups"])
         raise Boom(line)
 
     with pytest.raises(Boom):
@@ -162,6 +170,7 @@ def test_live_run_cleans_up_on_failure(tmp_path: Path) -> None:
     assert _children() <= before
     assert answers and answers[0]["metric"] == "checkout_rps"
     assert isinstance(answers[0]["value"], float)
+    assert "golden-signals-latency" in groups
 
 
 @pytest.mark.slow

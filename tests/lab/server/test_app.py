@@ -148,6 +148,31 @@ def test_bad_config_at_start(tmp_path: Path) -> None:
         PromlabServer(ServerOptions(config_file=str(bad)), storage=MemoryStorage())
 
 
+def test_scaling_endpoints_only_with_a_scaling_config(tmp_path: Path, config_file: Path) -> None:
+    scaling = tmp_path / "scaling.yml"
+    scaling.write_text("metrics:\n  three: vector(3)\n")
+    for running in _start(config_file, scaling_config_file=str(scaling)):
+        keda = running.client.get("/scaling/v1/metrics/three").json()
+        assert (keda["metric"], keda["value"]) == ("three", 3.0)
+        external = running.client.get(
+            "/apis/external.metrics.k8s.io/v1beta1/namespaces/shop/three"
+        ).json()
+        assert [item["value"] for item in external["items"]] == ["3"]
+        assert running.client.get("/api/v1/query", {"query": "up", "time": "2"}).status == 200
+    for running in _start(config_file):
+        assert running.client.get("/scaling/v1/metrics/three").status == 404
+
+
+def test_bad_scaling_config_at_start(tmp_path: Path, config_file: Path) -> None:
+    bad = tmp_path / "scaling.yml"
+    bad.write_text("metrics: [not, a, mapping]\n")
+    with pytest.raises(ServerError, match=r"--scaling.config-file: .*expected 'metrics:'"):
+        PromlabServer(
+            ServerOptions(config_file=str(config_file), scaling_config_file=str(bad)),
+            storage=MemoryStorage(),
+        )
+
+
 # -- end to end: TSDB storage, scraping, restart ------------------------------------------
 
 POLL_LIMIT_S = 30.0
