@@ -12,10 +12,8 @@ Every wait polls a state with a deadline; nothing asserts on durations."""
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import json
-import threading
 import time
 import urllib.parse
 import urllib.request
@@ -30,6 +28,7 @@ from lab.model.labels import Labels
 from lab.server.sharding.assign import shard_of_address
 from lab.server.storage.memory import MemoryStorage
 from tests.lab.server.test_server_rules import start_server, wait_for
+from tests.loopback import serve_apps
 from tests.reference import ReferenceProcess
 
 
@@ -46,10 +45,6 @@ def query(base: str, expr: str, **params: str) -> list[dict[str, Any]]:
 def targets(n: int) -> Iterator[list[str]]:
     """``n`` exporters on loopback ports (one event loop), each exposing
     ``demo_things{kind="x"} <its index>``; yields their ``host:port``."""
-    loop = asyncio.new_event_loop()
-    ready = threading.Event()
-    addresses: list[str] = []
-    runners: list[web.AppRunner] = []
 
     def app(i: int) -> web.Application:
         async def metrics(request: web.Request) -> web.Response:
@@ -59,37 +54,8 @@ def targets(n: int) -> Iterator[list[str]]:
         a.router.add_get("/metrics", metrics)
         return a
 
-    async def start() -> None:
-        for i in range(n):
-            runner = web.AppRunner(app(i), access_log=None)
-            await runner.setup()
-            site = web.TCPSite(runner, "127.0.0.1", 0)
-            await site.start()
-            runners.append(runner)
-            port = runner.addresses[0][1]
-            addresses.append(f"127.0.0.1:{port}")
-
-    def main() -> None:
-        asyncio.set_event_loop(loop)
-        loop.run_until_complete(start())
-        ready.set()
-        loop.run_forever()
-
-    thread = threading.Thread(target=main, daemon=True)
-    thread.start()
-    assert ready.wait(10), "targets did not start"
-    try:
+    with serve_apps([app(i) for i in range(n)]) as addresses:
         yield addresses
-    finally:
-
-        async def cleanup() -> None:
-            for r in runners:
-                await r.cleanup()
-
-        asyncio.run_coroutine_threadsafe(cleanup(), loop).result(timeout=10)
-        loop.call_soon_threadsafe(loop.stop)
-        thread.join(timeout=10)
-        loop.close()
 
 
 def _scrape_config(addresses: list[str], global_extra: str = "") -> str:

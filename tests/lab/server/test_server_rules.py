@@ -21,8 +21,8 @@ from aiohttp import web
 from lab.model.labels import Labels
 from lab.server.app import PromlabServer, ServerOptions
 from lab.server.storage.memory import MemoryStorage
-from tests.lab.server.remote.loopback import serve
 from tests.lab.server.test_app import JOIN_TIMEOUT_S, Running
+from tests.loopback import serve
 from tests.reference import ReferenceProcess
 
 POLL_S = 30.0

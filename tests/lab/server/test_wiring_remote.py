@@ -15,7 +15,7 @@ from lab.server.remote.config import RemoteReadConfig, parse_remote_write
 from lab.server.remote.read_server import read_handler
 from lab.server.storage.memory import MemoryAppender, MemoryStorage
 from lab.server.wiring_remote import RemoteConfigs, RemoteWiring
-from tests.lab.server.remote.loopback import serve
+from tests.loopback import serve
 
 ANY = [Matcher(MatchType.REGEX, "__name__", "m.*")]
 

@@ -19,7 +19,7 @@ from lab.server.remote.receiver import write_handler
 from lab.server.storage.interface import Appendable, Queryable
 from lab.server.storage.memory import MemoryStorage
 from lab.server.tsdb import DB
-from tests.lab.server.remote.loopback import serve
+from tests.loopback import serve
 
 UP = Labels.of(__name__="up", job="a")
 

@@ -23,7 +23,8 @@ from lab.server.remote.read_server import read_handler
 from lab.server.remote.receiver import write_handler
 from lab.server.remote.sender import QueueManager
 from lab.server.storage.memory import MemoryStorage
-from tests.lab.server.remote.loopback import serve, wait_for
+from tests.lab.server.remote.loopback import wait_for
+from tests.loopback import serve
 from tests.reference import ReferenceProcess
 
 pytestmark = pytest.mark.reference

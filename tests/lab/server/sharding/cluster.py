@@ -17,7 +17,6 @@ query answers, so answers can be compared tightly.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import json
 import math
@@ -25,7 +24,6 @@ import os
 import signal
 import subprocess
 import sys
-import threading
 import time
 import urllib.error
 import urllib.parse
@@ -37,6 +35,7 @@ from typing import Any, TypeVar
 
 from aiohttp import web
 
+from tests.loopback import serve_apps
 from tests.reference import free_port
 
 REPO = Path(__file__).resolve().parents[4]
@@ -94,10 +93,6 @@ def fixture_targets(n: int) -> Iterator[list[str]]:
     """``n`` targets on loopback ports, served by one event loop in a thread;
     yields their ``host:port`` addresses."""
     origin_ms = (time.time_ns() // 1_000_000 // BUCKET_MS) * BUCKET_MS
-    loop = asyncio.new_event_loop()
-    ready = threading.Event()
-    addresses: list[str] = []
-    runners: list[web.AppRunner] = []
 
     def app(i: int) -> web.Application:
         async def metrics(request: web.Request) -> web.Response:
@@ -110,35 +105,8 @@ def fixture_targets(n: int) -> Iterator[list[str]]:
         a.router.add_get("/metrics", metrics)
         return a
 
-    async def start() -> None:
-        for i in range(n):
-            runner = web.AppRunner(app(i), access_log=None)
-            await runner.setup()
-            await web.TCPSite(runner, "127.0.0.1", 0).start()
-            runners.append(runner)
-            addresses.append(f"127.0.0.1:{runner.addresses[0][1]}")
-
-    def main() -> None:
-        asyncio.set_event_loop(loop)
-        loop.run_until_complete(start())
-        ready.set()
-        loop.run_forever()
-
-    thread = threading.Thread(target=main, daemon=True)
-    thread.start()
-    assert ready.wait(20), "fixture targets did not start"
-    try:
+    with serve_apps([app(i) for i in range(n)]) as addresses:
         yield addresses
-    finally:
-
-        async def cleanup() -> None:
-            for r in runners:
-                await r.cleanup()
-
-        asyncio.run_coroutine_threadsafe(cleanup(), loop).result(timeout=20)
-        loop.call_soon_threadsafe(loop.stop)
-        thread.join(timeout=10)
-        loop.close()
 
 
 def scrape_config(jobs: dict[str, Sequence[str]], *, interval: str = "1s",

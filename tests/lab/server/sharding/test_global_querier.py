@@ -17,7 +17,8 @@ from lab.model.labels import Labels
 from lab.server.remote.read_server import read_handler
 from lab.server.sharding.global_querier import querier_app
 from lab.server.storage.memory import MemoryStorage
-from tests.lab.server.remote.loopback import serve, wait_for
+from tests.lab.server.remote.loopback import wait_for
+from tests.loopback import serve
 from tests.reference import free_port
 
 NOW_S = 1_700_000_000
