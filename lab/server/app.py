@@ -461,6 +461,10 @@ class PromlabServer:
     def request_stop(self) -> None:
         self._stop.set()
 
+    async def wait_until_stop_requested(self) -> None:
+        """Return once ``request_stop``, ``/-/quit`` or a signal asked to stop."""
+        await self._stop.wait()
+
     async def run(self) -> None:
         """Serve until SIGINT/SIGTERM or ``/-/quit``; SIGHUP reloads."""
         loop = asyncio.get_running_loop()
@@ -471,7 +475,7 @@ class PromlabServer:
             loop.add_signal_handler(signal.SIGHUP, self._reload_in_background)
         await self.start()
         try:
-            await self._stop.wait()
+            await self.wait_until_stop_requested()
         finally:
             await self.stop()
 

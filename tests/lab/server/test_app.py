@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,38 +11,7 @@ from lab.model.labels import Labels
 from lab.server.app import PromlabServer, ServerError, ServerOptions
 from lab.server.storage.memory import MemoryStorage
 from tests.lab.server.api.serving import Client
-
-JOIN_TIMEOUT_S = 30.0
-
-
-class Running:
-    def __init__(self, server: PromlabServer) -> None:
-        self.server = server
-        self.loop = asyncio.new_event_loop()
-        self.ready = threading.Event()
-        self.error: BaseException | None = None
-        self.thread = threading.Thread(target=self._run, daemon=True)
-
-    def _run(self) -> None:
-        asyncio.set_event_loop(self.loop)
-
-        async def main() -> None:
-            await self.server.start()
-            self.ready.set()
-            await self.server._stop.wait()
-            await self.server.stop()
-
-        try:
-            self.loop.run_until_complete(main())
-        except BaseException as exc:
-            self.error = exc
-            self.ready.set()
-        finally:
-            self.loop.close()
-
-    @property
-    def client(self) -> Client:
-        return Client(self.server.urls[0])
+from tests.lab.server.inprocess import JOIN_TIMEOUT_S, Running, running_server
 
 
 @pytest.fixture
@@ -62,17 +29,8 @@ def _start(config_file: Path, **kw: object) -> Iterator[Running]:
         listen_addresses=("127.0.0.1:0",),
         **kw,  # type: ignore[arg-type]
     )
-    running = Running(PromlabServer(options, storage=storage))
-    running.thread.start()
-    assert running.ready.wait(JOIN_TIMEOUT_S)
-    if running.error is not None:
-        raise running.error
-    try:
+    with running_server(PromlabServer(options, storage=storage)) as running:
         yield running
-    finally:
-        if running.thread.is_alive():
-            running.loop.call_soon_threadsafe(running.server.request_stop)
-            running.thread.join(JOIN_TIMEOUT_S)
 
 
 @pytest.fixture
@@ -226,17 +184,8 @@ def _server_with_tsdb(tmp_path: Path, target: Client) -> Iterator[Running]:
         listen_addresses=("127.0.0.1:0",),
         enable_lifecycle=True,
     )
-    running = Running(PromlabServer(options))
-    running.thread.start()
-    assert running.ready.wait(JOIN_TIMEOUT_S)
-    if running.error is not None:
-        raise running.error
-    try:
+    with running_server(PromlabServer(options)) as running:
         yield running
-    finally:
-        if running.thread.is_alive():
-            running.loop.call_soon_threadsafe(running.server.request_stop)
-            running.thread.join(JOIN_TIMEOUT_S)
 
 
 def test_scrapes_into_the_tsdb_and_keeps_data_across_restart(
@@ -273,12 +222,6 @@ def test_scrapes_into_the_tsdb_and_keeps_data_across_restart(
         storage_path=str(tmp_path / "data"),
         listen_addresses=("127.0.0.1:0",),
     )
-    again = Running(PromlabServer(options))
-    again.thread.start()
-    assert again.ready.wait(JOIN_TIMEOUT_S)
-    try:
+    with running_server(PromlabServer(options)) as again:
         series = again.client.get("/api/v1/series", {"match[]": "demo_things"}).json()["data"]
         assert [s["kind"] for s in series] == ["a"]
-    finally:
-        again.loop.call_soon_threadsafe(again.server.request_stop)
-        again.thread.join(JOIN_TIMEOUT_S)

@@ -14,7 +14,7 @@ import pytest
 from exporters.common.exposition import parse
 from lab.server.api.routes import route_prefix
 from lab.server.app import PromlabServer, ServerOptions
-from tests.lab.server.test_app import JOIN_TIMEOUT_S, Running
+from tests.lab.server.inprocess import Running
 from tests.reference import run_reference
 
 #: A bound so a broken test fails instead of hanging (not a timing assertion).
@@ -42,24 +42,14 @@ def _start(tmp_path: Path, config: str, **kw: object) -> Running:
         listen_addresses=("127.0.0.1:0",),
         **kw,  # type: ignore[arg-type]
     )
-    running = Running(PromlabServer(options))
-    running.thread.start()
-    assert running.ready.wait(JOIN_TIMEOUT_S)
-    if running.error is not None:
-        raise running.error
-    return running
-
-
-def _stop(running: Running) -> None:
-    running.loop.call_soon_threadsafe(running.server.request_stop)
-    running.thread.join(JOIN_TIMEOUT_S)
+    return Running(PromlabServer(options)).start()
 
 
 @pytest.fixture
 def prefixed(tmp_path: Path) -> Iterator[Running]:
     running = _start(tmp_path, "", external_url="http://example.org:9090/prom/")
     yield running
-    _stop(running)
+    running.stop()
 
 
 def test_route_prefix_from_the_external_url() -> None:
@@ -139,4 +129,4 @@ def test_own_metrics(tmp_path: Path) -> None:
         assert values["prometheus_tsdb_head_series"] >= 5  # up, scrape_* and the scraped ones
         assert values["prometheus_tsdb_head_samples_appended_total"] >= 10
     finally:
-        _stop(running)
+        running.stop()

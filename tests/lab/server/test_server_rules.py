@@ -21,7 +21,7 @@ from aiohttp import web
 from lab.model.labels import Labels
 from lab.server.app import PromlabServer, ServerOptions
 from lab.server.storage.memory import MemoryStorage
-from tests.lab.server.test_app import JOIN_TIMEOUT_S, Running
+from tests.lab.server.inprocess import Running, running_server
 from tests.loopback import serve
 from tests.reference import ReferenceProcess
 
@@ -79,17 +79,8 @@ def start_server(config: Path, storage: Any = None, **kw: Any) -> Iterator[Runni
     options = ServerOptions(
         config_file=str(config), listen_addresses=("127.0.0.1:0",), enable_lifecycle=True, **kw
     )
-    running = Running(PromlabServer(options, storage=storage))
-    running.thread.start()
-    assert running.ready.wait(JOIN_TIMEOUT_S)
-    if running.error is not None:
-        raise running.error
-    try:
+    with running_server(PromlabServer(options, storage=storage)) as running:
         yield running
-    finally:
-        if running.thread.is_alive():
-            running.loop.call_soon_threadsafe(running.server.request_stop)
-            running.thread.join(JOIN_TIMEOUT_S)
 
 
 def _config(tmp_path: Path, extra: str = "") -> Path:

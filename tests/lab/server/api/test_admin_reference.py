@@ -14,7 +14,7 @@ from lab.model.labels import Labels
 from lab.server.app import PromlabServer, ServerOptions
 from lab.server.tsdb import DB
 from tests.lab.server.api.serving import Client
-from tests.lab.server.test_app import JOIN_TIMEOUT_S, Running
+from tests.lab.server.inprocess import Running, running_server
 
 ADMIN = "/api/v1/admin/tsdb/"
 SNAPSHOT_NAME = re.compile(r"^\d{8}T\d{6}Z-[0-9a-f]{16}$")
@@ -30,14 +30,8 @@ def ours(tmp_path: Path) -> Iterator[Running]:
         listen_addresses=("127.0.0.1:0",),
         enable_admin_api=True,
     )
-    running = Running(PromlabServer(options))
-    running.thread.start()
-    assert running.ready.wait(JOIN_TIMEOUT_S)
-    if running.error is not None:
-        raise running.error
-    yield running
-    running.loop.call_soon_threadsafe(running.server.request_stop)
-    running.thread.join(JOIN_TIMEOUT_S)
+    with running_server(PromlabServer(options)) as running:
+        yield running
 
 
 CASES: list[tuple[str, str, dict[str, str], bool]] = [

@@ -15,7 +15,7 @@ import pytest
 from lab.server.app import PromlabServer, ServerOptions
 from lab.server.storage.memory import MemoryStorage
 from tests.lab.server.api.serving import Client
-from tests.lab.server.test_app import JOIN_TIMEOUT_S, Running
+from tests.lab.server.inprocess import running_server
 
 #: A bound so a broken test fails instead of hanging (not a timing assertion).
 SETTLE_LIMIT_S = 30.0
@@ -116,10 +116,7 @@ def test_metadata_like_prometheus(
     ours_config.write_text(_config(targets))
     prom = request.getfixturevalue("prometheus")
     options = ServerOptions(config_file=str(ours_config), listen_addresses=("127.0.0.1:0",))
-    running = Running(PromlabServer(options, storage=MemoryStorage()))
-    running.thread.start()
-    assert running.ready.wait(JOIN_TIMEOUT_S)
-    try:
+    with running_server(PromlabServer(options, storage=MemoryStorage())) as running:
         ours, ref = running.client, Client(prom.url)
         _settled(ours)
         _settled(ref)
@@ -136,6 +133,3 @@ def test_metadata_like_prometheus(
                 assert _normal(a.json()) == _normal(b.json()), params
             else:
                 assert a.json()["errorType"] == b.json()["errorType"], params
-    finally:
-        running.loop.call_soon_threadsafe(running.server.request_stop)
-        running.thread.join(JOIN_TIMEOUT_S)

@@ -9,7 +9,6 @@ evaluate over the preloaded data. Every wait is bounded and waits for a state.
 
 from __future__ import annotations
 
-import contextlib
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,7 +20,7 @@ from lab.scenarios.dataset import DemoDataset
 from lab.server.app import PromlabServer, ServerOptions
 from lab.server.storage.memory import MemoryStorage
 from tests.lab.server.api.serving import Client
-from tests.lab.server.test_app import JOIN_TIMEOUT_S, Running
+from tests.lab.server.inprocess import running_server
 from tests.lab.server.ui.harness import NOW_MS, SPEC, Browser, screenshot
 
 RULES = """\
@@ -63,17 +62,9 @@ def ui(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Client]:
     storage = MemoryStorage()
     DemoDataset(SPEC).load_into(storage)
     options = ServerOptions(config_file=str(config), listen_addresses=("127.0.0.1:0",))
-    running = Running(PromlabServer(options, storage=storage, clock=ShiftedClock(NOW_MS)))
-    running.thread.start()
-    assert running.ready.wait(JOIN_TIMEOUT_S)
-    if running.error is not None:
-        raise running.error
-    try:
+    server = PromlabServer(options, storage=storage, clock=ShiftedClock(NOW_MS))
+    with running_server(server) as running:
         yield running.client
-    finally:
-        with contextlib.suppress(RuntimeError):
-            running.loop.call_soon_threadsafe(running.server.request_stop)
-        running.thread.join(JOIN_TIMEOUT_S)
 
 
 def _wait_firing(ui: Client) -> None:
